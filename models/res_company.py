@@ -1,0 +1,12 @@
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    default_item_tracking_code_id = fields.Many2one(
+        "item.tracking.code",
+        string="Default Item Tracking Code",
+        domain="[('company_id', 'in', [id, False])]",
+        help="Item tracking code given to new storable products.",
+    )

@@ -1,0 +1,19 @@
+from odoo import models
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    def _pre_action_done_hook(self):
+        """Refuse before any wizard (backorder, expired lots) when a rule is broken."""
+        self._get_lines_to_validate()._check_item_tracking_rules()
+        return super()._pre_action_done_hook()
+
+    def _get_lines_to_validate(self):
+        """The move lines that validating the pickings will process: those of the picked moves,
+        or all of them when nothing is picked (as `_pre_action_done_hook` then picks all)."""
+        lines = self.env["stock.move.line"]
+        for picking in self:
+            moves = picking.move_ids.filtered(lambda m: m.picked and not m.scrapped)
+            lines |= (moves or picking.move_ids).move_line_ids
+        return lines

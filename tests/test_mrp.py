@@ -1,0 +1,83 @@
+from datetime import timedelta
+
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from .common import ItemTrackingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestMrpRules(ItemTrackingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.finished = cls._create_product("Assembly")
+        cls.bom = cls.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": cls.finished.product_tmpl_id.id,
+                "product_qty": 1,
+                "bom_line_ids": [(0, 0, {"product_id": cls.product_lot.id, "product_qty": 2})],
+            }
+        )
+        cls.product_lot.write({"use_expiration_date": True})
+        cls.expired = cls._create_lot(
+            cls.product_lot, "L-MO-EXP", expiration_date=cls._now() - timedelta(days=1)
+        )
+        cls.fresh = cls._create_lot(
+            cls.product_lot, "L-MO-OK", expiration_date=cls._now() + timedelta(days=30)
+        )
+        cls._put_in_stock(cls.product_lot, cls.expired, 10)
+        cls._put_in_stock(cls.product_lot, cls.fresh, 10)
+
+    def _mo_consuming(self, lot, quantity=2.0):
+        form = Form(self.env["mrp.production"])
+        form.product_id = self.finished
+        form.bom_id = self.bom
+        form.product_qty = 1
+        production = form.save()
+        production.action_confirm()
+        raw = production.move_raw_ids
+        raw.move_line_ids.unlink()
+        self.env["stock.move.line"].create(
+            {
+                "move_id": raw.id,
+                "product_id": self.product_lot.id,
+                "product_uom_id": raw.product_uom.id,
+                "location_id": raw.location_id.id,
+                "location_dest_id": raw.location_dest_id.id,
+                "lot_id": lot.id,
+                "quantity": quantity,
+            }
+        )
+        raw.picked = True
+        production.qty_producing = 1
+        return production
+
+    def test_strict_expiration_refuses_consumption(self):
+        self.code_lot.strict_expiration = True
+        production = self._mo_consuming(self.expired)
+        with self.assertRaisesRegex(UserError, r"expired(.|\n)*L-MO-EXP"):
+            production.button_mark_done()
+        self.assertNotEqual(production.state, "done")
+        self.assertEqual(self._on_hand(self.product_lot, self.expired), 10.0)
+
+    def test_strict_expiration_allows_fresh_consumption(self):
+        self.code_lot.strict_expiration = True
+        production = self._mo_consuming(self.fresh)
+        production.button_mark_done()
+        self.assertEqual(production.state, "done")
+        self.assertEqual(self._on_hand(self.product_lot, self.fresh), 8.0)
+
+    def test_specific_tracking_on_consumption(self):
+        self.code_lot.specific_tracking = True
+        production = self._mo_consuming(self.fresh, quantity=12.0)
+        with self.assertRaisesRegex(UserError, r"not on hand(.|\n)*L-MO-OK"):
+            production.button_mark_done()
+        self.assertEqual(self._on_hand(self.product_lot, self.fresh), 10.0)
+
+    def test_blocked_component_refused(self):
+        self.fresh.blocked = True
+        production = self._mo_consuming(self.fresh)
+        with self.assertRaisesRegex(UserError, r"blocked(.|\n)*L-MO-OK"):
+            production.button_mark_done()
+        self.assertNotEqual(production.state, "done")

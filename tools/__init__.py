@@ -1,0 +1,1 @@
+# Pure-Python helpers: standard library only, must never import odoo.
