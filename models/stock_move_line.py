@@ -232,7 +232,9 @@ class StockMoveLine(models.Model):
                 fields.Date.context_today(ml, ml.date),
             )
             lots_by_date[date] |= ml.lot_id
+        # Set by the operation itself, recorded in its move lines: no chatter message per lot.
+        Lot = self.env["stock.lot"].sudo().with_context(tracking_disable=True)
         for date, lots in lots_by_date.items():
-            lots.filtered(lambda lot, date=date: lot.warranty_date != date).sudo().write(
+            Lot.browse(lots.filtered(lambda lot, date=date: lot.warranty_date != date).ids).write(
                 {"warranty_date": date}
             )

@@ -4,3 +4,4 @@ from . import test_specific_tracking
 from . import test_expiration
 from . import test_warranty
 from . import test_mrp
+from . import test_performance
