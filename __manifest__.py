@@ -34,4 +34,9 @@
     "demo": [
         "demo/item_tracking_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "stock_item_tracking/static/tests/tours/**/*",
+        ],
+    },
 }

@@ -5,3 +5,4 @@ from . import test_expiration
 from . import test_warranty
 from . import test_mrp
 from . import test_performance
+from . import test_tour
