@@ -1,3 +1,5 @@
+from contextlib import suppress
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -103,7 +105,10 @@ class ItemTrackingCode(models.Model):
     @api.constrains("name", "company_id")
     def _check_name_unique(self):
         duplicates = self.with_context(active_test=False)._read_group(
-            [("name", "in", self.mapped("name")), ("company_id", "in", self.company_id.ids + [False])],
+            [
+                ("name", "in", self.mapped("name")),
+                ("company_id", "in", self.company_id.ids + [False]),
+            ],
             ["name", "company_id"],
             ["__count"],
             having=[("__count", ">", 1)],
@@ -160,9 +165,7 @@ class ItemTrackingCode(models.Model):
                         code=code.display_name,
                     )
                 )
-            if code.ignore_expiration and (
-                code.strict_expiration or code.expiration_date_required
-            ):
+            if code.ignore_expiration and (code.strict_expiration or code.expiration_date_required):
                 raise ValidationError(
                     self.env._(
                         "%(code)s: expiration dates can't be both ignored and required or "
@@ -213,10 +216,9 @@ class ItemTrackingCode(models.Model):
         elif vals.get("scope") == "inventory" and "blank_issue_allowed" not in vals:
             vals["blank_issue_allowed"] = False
         if vals.get("warranty_formula"):
-            try:
+            # An invalid formula is kept as typed: _check_warranty_formula refuses it with why.
+            with suppress(DateFormulaError):
                 vals["warranty_formula"] = normalize_date_formula(vals["warranty_formula"])
-            except DateFormulaError:
-                pass  # refused with its reason by _check_warranty_formula
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)

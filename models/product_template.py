@@ -7,7 +7,6 @@ class ProductTemplate(models.Model):
 
     item_tracking_code_id = fields.Many2one(
         "item.tracking.code",
-        string="Item Tracking Code",
         compute="_compute_item_tracking_code_id",
         store=True,
         readonly=False,

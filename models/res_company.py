@@ -6,7 +6,6 @@ class ResCompany(models.Model):
 
     default_item_tracking_code_id = fields.Many2one(
         "item.tracking.code",
-        string="Default Item Tracking Code",
         domain="[('company_id', 'in', [id, False])]",
         help="Item tracking code given to new storable products.",
     )

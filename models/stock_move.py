@@ -8,9 +8,9 @@ class StockMove(models.Model):
         self, need, location_id, lot_id=None, package_id=None, owner_id=None, strict=True
     ):
         """Blocked lots/serials are never reserved (R001-22)."""
-        return super(StockMove, self.with_context(exclude_blocked_lots=True))._update_reserved_quantity(
-            need, location_id, lot_id, package_id, owner_id, strict
-        )
+        return super(
+            StockMove, self.with_context(exclude_blocked_lots=True)
+        )._update_reserved_quantity(need, location_id, lot_id, package_id, owner_id, strict)
 
     def _get_available_quantity(
         self,
@@ -21,6 +21,6 @@ class StockMove(models.Model):
         strict=False,
         allow_negative=False,
     ):
-        return super(StockMove, self.with_context(exclude_blocked_lots=True))._get_available_quantity(
-            location_id, lot_id, package_id, owner_id, strict, allow_negative
-        )
+        return super(
+            StockMove, self.with_context(exclude_blocked_lots=True)
+        )._get_available_quantity(location_id, lot_id, package_id, owner_id, strict, allow_negative)

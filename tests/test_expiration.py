@@ -101,5 +101,7 @@ class TestExpiration(ItemTrackingCommon):
         self.assertFalse(lot.expiration_date)
         direct = self._create_lot(self.product_lot, "L-IGN-2")
         self.assertFalse(direct.expiration_date)
-        plain = self._create_lot(self._create_product("Other", tracking="lot", use_expiration_date=True), "O-1")
+        plain = self._create_lot(
+            self._create_product("Other", tracking="lot", use_expiration_date=True), "O-1"
+        )
         self.assertTrue(plain.expiration_date, "products without the code keep vanilla dates")

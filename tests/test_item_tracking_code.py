@@ -34,7 +34,9 @@ class TestItemTrackingCode(ItemTrackingCommon):
             self.assertFalse(form.specific_tracking)
             form.blank_issue_allowed = True
         code = form.record
-        self.assertEqual((code.scope, code.tracking, code.blank_issue_allowed), ("sales", "serial", True))
+        self.assertEqual(
+            (code.scope, code.tracking, code.blank_issue_allowed), ("sales", "serial", True)
+        )
 
     def test_blank_issue_refused_outside_sales_scope(self):
         with self.assertRaisesRegex(ValidationError, "Inv SN.*blank issue"):
@@ -83,7 +85,9 @@ class TestItemTrackingCode(ItemTrackingCommon):
         self.assertEqual(switched.tracking, "lot")
 
     def test_product_tracking_mismatch_refused(self):
-        with self.assertRaisesRegex(ValidationError, "Drill \\(SN\\).*follow their item tracking code"):
+        with self.assertRaisesRegex(
+            ValidationError, "Drill \\(SN\\).*follow their item tracking code"
+        ):
             self.product_serial.tracking = "lot"
         with self.assertRaisesRegex(ValidationError, "Service.*follow"):
             self.env["product.product"].create(
@@ -166,7 +170,9 @@ class TestItemTrackingCode(ItemTrackingCommon):
 
     def test_multi_company_rule(self):
         company_b = self.env["res.company"].create({"name": "Company B"})
-        code_b = self.env["item.tracking.code"].create({"name": "B code", "company_id": company_b.id})
+        code_b = self.env["item.tracking.code"].create(
+            {"name": "B code", "company_id": company_b.id}
+        )
         user_a = new_test_user(
             self.env, "itc_a", groups="stock.group_stock_user", company_id=self.env.company.id
         )

@@ -57,13 +57,17 @@ class TestWarranty(ItemTrackingCommon):
     def test_warranty_date_required(self):
         self.code_serial.write({"warranty_date_required": True, "warranty_formula": "2Y"})
         picking = self._delivery(self.product_serial, [{"lot_id": self.sn1}, {"lot_id": self.sn2}])
-        picking.move_line_ids.filtered(lambda ml: ml.lot_id == self.sn1).warranty_date = "2030-01-31"
+        picking.move_line_ids.filtered(
+            lambda ml: ml.lot_id == self.sn1
+        ).warranty_date = "2030-01-31"
         with self.assertRaisesRegex(UserError, r"warranty date(.|\n)*Drill \(SN\): SN-W-002"):
             picking.button_validate()
         self.assertEqual(picking.state, "assigned")
         self.assertFalse(self.sn1.warranty_date)
         self.assertEqual(self._on_hand(self.product_serial, self.sn1), 1.0)
-        picking.move_line_ids.filtered(lambda ml: ml.lot_id == self.sn2).warranty_date = "2031-12-31"
+        picking.move_line_ids.filtered(
+            lambda ml: ml.lot_id == self.sn2
+        ).warranty_date = "2031-12-31"
         self._validate(picking)
         self.assertEqual(self.sn1.warranty_date, date(2030, 1, 31))
         self.assertEqual(self.sn2.warranty_date, date(2031, 12, 31))
