@@ -137,13 +137,17 @@ class StockMoveLine(models.Model):
         needed = defaultdict(float)
         for ml in known:
             needed[lots[ml], ml.location_id] += ml.quantity_product_uom
-        on_hand = self.env["stock.quant"].sudo()._read_group(
-            [
-                ("lot_id", "in", [lot.id for lot, _location in needed]),
-                ("location_id", "child_of", known.location_id.ids),
-            ],
-            ["lot_id", "location_id"],
-            ["quantity:sum"],
+        on_hand = (
+            self.env["stock.quant"]
+            .sudo()
+            ._read_group(
+                [
+                    ("lot_id", "in", [lot.id for lot, _location in needed]),
+                    ("location_id", "child_of", known.location_id.ids),
+                ],
+                ["lot_id", "location_id"],
+                ["quantity:sum"],
+            )
         )
         short = self.env["stock.move.line"]
         for (lot, location), quantity in needed.items():
@@ -152,8 +156,15 @@ class StockMoveLine(models.Model):
                 for quant_lot, quant_location, qty in on_hand
                 if quant_lot == lot and quant_location.parent_path.startswith(location.parent_path)
             )
-            if float_compare(available, quantity, precision_rounding=lot.product_id.uom_id.rounding) < 0:
-                short |= known.filtered(lambda ml, lot=lot, loc=location: lots[ml] == lot and ml.location_id == loc)
+            if (
+                float_compare(
+                    available, quantity, precision_rounding=lot.product_id.uom_id.rounding
+                )
+                < 0
+            ):
+                short |= known.filtered(
+                    lambda ml, lot=lot, loc=location: lots[ml] == lot and ml.location_id == loc
+                )
         if short:
             errors.append(
                 self.env._(
