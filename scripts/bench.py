@@ -1,0 +1,646 @@
+#!/usr/bin/env python3
+"""Compare stock flows on a vanilla database and on one with ``stock_item_tracking``.
+
+Run by ``scripts/bench.sh`` (``make bench``) with the Odoo python, in ONE process that
+opens both registries and runs the same flows on each, alternating between them:
+
+``receipt_serial``
+    Receipt of N serial-tracked units from a vendor to WH/Stock; serials are generated
+    with Odoo's own generator (``stock.move.action_generate_lot_line_vals``, as the
+    "Generate Serials/Lots" dialog does), each line with an expiration date.
+    Measured: the receipt's validation.
+``delivery_serial``
+    The N serials are received (unmeasured), then delivered to a customer: reservation,
+    quantities picked and, on the add-on side, a warranty date on every move line.
+    Measured: the delivery's validation (reservation is reported on its own, for
+    information).
+``receipt_delivery_lot``
+    Receipt of N units spread over N/10 lots (10 units per lot), then their delivery.
+    Measured: receipt validation + delivery validation.
+
+Each flow runs in its own cursor that is always rolled back, so the databases stay as
+they were built. Only the measured part counts: its wall time (``time.perf_counter``)
+and its SQL query count (``cr.sql_log_count``, which Odoo increments on every
+``execute``), up to and including the flush and pre-commit hooks that a real commit
+would run. The record cache is emptied before the measured part, as a new request
+would have it; the registries' ormcaches are warmed once by a small unmeasured run of
+every flow.
+
+On the add-on side the product carries an ``item.tracking.code`` with every option on;
+everything that touches add-on models lives in the ``addon_*`` functions below.
+
+Output: a table per flow and size, then one line per flow and size::
+
+    BENCH flow=<name> n=<N> ratio=<x.xx> extra_queries=<k>
+
+Exit status: 0 when every flow ran (the numbers are a measurement, not a verdict),
+1 when a flow raised on either side, 2 on bad usage.
+"""
+
+import argparse
+import gc
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+FLOWS = ("receipt_serial", "delivery_serial", "receipt_delivery_lot")
+DEFAULT_SIZES = (100, 1000, 5000)
+LOT_SIZE = 10  # units per lot in receipt_delivery_lot
+WARMUP_SIZE = 20
+MODULES = (
+    "stock",
+    "mrp",
+    "sale_stock",
+    "purchase_stock",
+    "product_expiry",
+    "stock_account",
+)
+
+
+def log(msg):
+    """Print a progress message on stderr (stdout holds the results)."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------
+# Measurements
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    """Wall time (seconds) and SQL query count of one measured phase."""
+
+    wall: float
+    queries: int
+    cpu: float = 0.0  # CPU time of this (Python) process, less sensitive to load
+
+
+@dataclass
+class Recorder:
+    """Collects the measured phases of one flow run on one side.
+
+    ``primary`` phases add up to the flow's figure; the others (e.g. the reservation
+    of a delivery) are reported apart, for information.
+    """
+
+    env: object
+    primary: list = field(default_factory=list)
+    secondary: dict = field(default_factory=dict)
+
+    def measure(self, label, func, primary=True):
+        """Run ``func()`` as a fresh request would and record its time and query count.
+
+        Pending writes are flushed and the record cache emptied first (unmeasured); the
+        measured span ends after the flush and pre-commit hooks a commit would run.
+        """
+        cr = self.env.cr
+        cr.flush()
+        self.env.invalidate_all()
+        gc.collect()
+        queries0 = cr.sql_log_count
+        cpu0 = time.process_time()
+        start = time.perf_counter()
+        result = func()
+        cr.flush()
+        wall = time.perf_counter() - start
+        cpu = time.process_time() - cpu0
+        measure = Measure(wall, cr.sql_log_count - queries0, cpu)
+        if primary:
+            self.primary.append((label, measure))
+        else:
+            self.secondary[label] = measure
+        return result
+
+    def total(self):
+        """Sum of the primary phases."""
+        return Measure(
+            sum(m.wall for _label, m in self.primary),
+            sum(m.queries for _label, m in self.primary),
+            sum(m.cpu for _label, m in self.primary),
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Add-on specific part (only ever called on the add-on side)
+# --------------------------------------------------------------------------------------
+
+
+def addon_check(env):
+    """Fail early and clearly when the add-on database lacks the add-on."""
+    module = env["ir.module.module"].search([("name", "=", "stock_item_tracking")])
+    if module.state != "installed" or "item.tracking.code" not in env:
+        raise RuntimeError(
+            f"stock_item_tracking is not installed in database {env.cr.dbname!r} "
+            f"(state: {module.state or 'unknown'})"
+        )
+
+
+def addon_configure_product(env, product, tracking):
+    """Give ``product`` an item tracking code with every option on."""
+    code = env["item.tracking.code"].create(
+        {
+            "name": "Bench",
+            "tracking": tracking,
+            "scope": "inventory",
+            "specific_tracking": True,
+            "strict_expiration": True,
+            "expiration_date_required": True,
+            "warranty_formula": "1Y",
+            "warranty_date_required": True,
+        }
+    )
+    product.product_tmpl_id.item_tracking_code_id = code
+
+
+def addon_prepare_delivery(env, picking):
+    """Set a warranty date on every move line of a delivery, as a user would."""
+    warranty = env.cr.now().date() + timedelta(days=365)
+    picking.move_line_ids.write({"warranty_date": warranty})
+
+
+# --------------------------------------------------------------------------------------
+# Flows (identical on both sides, but for the addon_* calls)
+# --------------------------------------------------------------------------------------
+
+
+class Flows:
+    """The benchmark flows, run in one environment (one cursor) of one side."""
+
+    def __init__(self, env, addon):
+        self.env = env
+        self.addon = addon
+        self.company = env.company
+        self.warehouse = env["stock.warehouse"].search(
+            [("company_id", "=", self.company.id)], limit=1
+        )
+        if not self.warehouse:
+            raise RuntimeError(f"no warehouse in database {env.cr.dbname!r}")
+        self.stock = self.warehouse.lot_stock_id
+        self.supplier_loc = env.ref("stock.stock_location_suppliers")
+        self.customer_loc = env.ref("stock.stock_location_customers")
+        self.vendor = env["res.partner"].create({"name": "Bench Vendor"})
+        self.customer = env["res.partner"].create({"name": "Bench Customer"})
+
+    # ---- building blocks (unmeasured) --------------------------------------------
+
+    def make_product(self, name, tracking):
+        """A storable, tracked product with expiration dates (+ the add-on's code)."""
+        product = self.env["product.product"].create(
+            {
+                "name": name,
+                "is_storable": True,
+                "tracking": tracking,
+                "use_expiration_date": True,
+                "expiration_time": 365,
+            }
+        )
+        if self.addon:
+            addon_configure_product(self.env, product, tracking)
+        return product
+
+    def make_picking(self, picking_type, partner, src, dest, product, qty):
+        """A draft picking with one move of ``qty`` units of ``product``."""
+        picking = self.env["stock.picking"].create(
+            {
+                "picking_type_id": picking_type.id,
+                "partner_id": partner.id,
+                "location_id": src.id,
+                "location_dest_id": dest.id,
+                "move_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": product.display_name,
+                            "product_id": product.id,
+                            "product_uom": product.uom_id.id,
+                            "product_uom_qty": qty,
+                            "location_id": src.id,
+                            "location_dest_id": dest.id,
+                        },
+                    )
+                ],
+            }
+        )
+        return picking
+
+    def generate_lines(self, picking, first_lot, count):
+        """Fill the picking's only move with generated lot/serial lines, as the UI does.
+
+        ``count`` is the number of serials, or the quantity per lot for a lot-tracked
+        product (the dialog's "Quantity per lot"). Each line gets an expiration date.
+        """
+        move = picking.move_ids
+        ctx = {
+            "default_company_id": picking.company_id.id,
+            "default_picking_id": picking.id,
+            "default_picking_type_id": picking.picking_type_id.id,
+            "default_move_id": move.id,
+            "default_product_id": move.product_id.id,
+            "default_location_id": move.location_id.id,
+            "default_location_dest_id": move.location_dest_id.id,
+            "default_tracking": move.has_tracking,
+            "default_quantity": move.product_uom_qty,
+        }
+        vals_list = self.env["stock.move"].action_generate_lot_line_vals(
+            ctx, "generate", first_lot, count, False
+        )
+        ml_fields = self.env["stock.move.line"]._fields
+        keep = (
+            "company_id",
+            "picking_id",
+            "move_id",
+            "product_id",
+            "product_uom_id",
+            "location_id",
+            "location_dest_id",
+            "lot_id",
+            "lot_name",
+            "quantity",
+        )
+        base_date = self.env.cr.now()
+        commands = [(2, line.id) for line in move.move_line_ids]  # "keep lines" unticked
+        for index, vals in enumerate(vals_list):
+            line = {}
+            for key in keep:
+                if key in vals and key in ml_fields:
+                    value = vals[key]
+                    line[key] = value["id"] if isinstance(value, dict) else value
+            line["expiration_date"] = base_date + timedelta(days=365 + index % 30)
+            commands.append((0, 0, line))
+        move.write({"move_line_ids": commands})
+        if len(move.move_line_ids) != len(vals_list):
+            raise RuntimeError("generated lines were not all created")
+
+    def validate(self, picking):
+        """``button_validate``, failing loudly if a wizard would have stopped a user."""
+        result = picking.button_validate()
+        if isinstance(result, dict) and result.get("res_model"):
+            raise RuntimeError(f"validation of {picking.name} opened wizard {result['res_model']}")
+        if picking.state != "done":
+            raise RuntimeError(f"{picking.name} is {picking.state!r} after validation")
+        return result
+
+    def receipt(self, product, qty, first_lot, count):
+        """A receipt of ``qty`` units with generated lines, ready to validate."""
+        picking = self.make_picking(
+            self.warehouse.in_type_id,
+            self.vendor,
+            self.supplier_loc,
+            self.stock,
+            product,
+            qty,
+        )
+        picking.action_confirm()
+        self.generate_lines(picking, first_lot, count)
+        return picking
+
+    def reserve(self, picking):
+        """Confirm a delivery (which reserves, "at confirmation"), then check availability."""
+        picking.action_confirm()
+        picking.action_assign()
+
+    def delivery(self, product, qty, rec):
+        """A delivery of ``qty`` units, reserved and picked, ready to validate."""
+        picking = self.make_picking(
+            self.warehouse.out_type_id,
+            self.customer,
+            self.stock,
+            self.customer_loc,
+            product,
+            qty,
+        )
+        rec.measure("reserve", lambda: self.reserve(picking), primary=False)
+        move = picking.move_ids
+        if move.quantity != qty:
+            raise RuntimeError(f"reserved {move.quantity} of {qty} units on {picking.name}")
+        move.picked = True
+        if self.addon:
+            addon_prepare_delivery(self.env, picking)
+        return picking
+
+    # ---- the flows ---------------------------------------------------------------
+
+    def receipt_serial(self, n, rec):
+        """Receive N serials; measure the receipt's validation."""
+        product = self.make_product(f"Bench serial receipt {n}", "serial")
+        picking = self.receipt(product, n, "SN-RS-000001", n)
+        rec.measure("validate receipt", lambda: self.validate(picking))
+
+    def delivery_serial(self, n, rec):
+        """Receive N serials (unmeasured), deliver them; measure the delivery."""
+        product = self.make_product(f"Bench serial delivery {n}", "serial")
+        self.validate(self.receipt(product, n, "SN-DS-000001", n))
+        picking = self.delivery(product, n, rec)
+        rec.measure("validate delivery", lambda: self.validate(picking))
+
+    def receipt_delivery_lot(self, n, rec):
+        """Receive N units in N/10 lots then deliver them; measure both validations."""
+        product = self.make_product(f"Bench lot {n}", "lot")
+        receipt = self.receipt(product, n, "LOT-000001", LOT_SIZE)
+        rec.measure("validate receipt", lambda: self.validate(receipt))
+        picking = self.delivery(product, n, rec)
+        rec.measure("validate delivery", lambda: self.validate(picking))
+
+
+# --------------------------------------------------------------------------------------
+# Sides and driver
+# --------------------------------------------------------------------------------------
+
+
+class Side:
+    """One database and its registry: ``vanilla`` or ``addon``."""
+
+    def __init__(self, label, dbname, addon):
+        from odoo.modules.registry import Registry
+
+        self.label = label
+        self.dbname = dbname
+        self.addon = addon
+        log(f"loading registry of {dbname} ({label})")
+        self.registry = Registry(dbname)
+        self.check()
+
+    def check(self):
+        """Check that the database has the expected modules installed."""
+        import odoo
+
+        cr = self.registry.cursor()
+        try:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            mods = env["ir.module.module"].search(
+                [("name", "in", MODULES), ("state", "=", "installed")]
+            )
+            missing = set(MODULES) - set(mods.mapped("name"))
+            if missing:
+                raise RuntimeError(f"{self.dbname}: modules not installed: {sorted(missing)}")
+            if self.addon:
+                addon_check(env)
+        finally:
+            cr.rollback()
+            cr.close()
+
+    def run(self, flow, n):
+        """Run ``flow`` at size ``n`` in a fresh cursor, always rolled back."""
+        import odoo
+
+        cr = self.registry.cursor()
+        try:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            rec = Recorder(env)
+            getattr(Flows(env, self.addon), flow)(n, rec)
+            return rec
+        finally:
+            cr.rollback()
+            cr.close()
+
+
+def parse_sizes(text):
+    """Parse ``"100,1000"`` into ``[100, 1000]`` (positive multiples of 10)."""
+    sizes = [int(part) for part in text.replace(" ", "").split(",") if part]
+    if not sizes or any(size <= 0 or size % LOT_SIZE for size in sizes):
+        raise ValueError(f"sizes must be positive multiples of {LOT_SIZE}: {text!r}")
+    return sizes
+
+
+def default_repeat(n):
+    """Runs per side at size ``n`` when not given: 3 to n=100, 2 to 1000, else 1."""
+    return 3 if n <= 100 else 2 if n <= 1000 else 1
+
+
+def summarize(measures):
+    """Best (lowest) wall time and the first query count of repeated runs.
+
+    Noise (other processes, garbage collection, I/O) only ever adds time, so the lowest
+    time of a few runs is the steadiest estimate of the work itself.
+    """
+    return Measure(
+        min(m.wall for m in measures),
+        measures[0].queries,
+        min(m.cpu for m in measures),
+    )
+
+
+def summarize_total(recs):
+    """Summary of the flow's figure (its primary phases) over repeated runs."""
+    return summarize([rec.total() for rec in recs])
+
+
+def summarize_phase(recs, label):
+    """Summary of one secondary phase over repeated runs."""
+    return summarize([rec.secondary[label] for rec in recs])
+
+
+def fmt_row(cells, widths):
+    """Format one table row, the first column left-aligned, the others right-aligned."""
+    first, *rest = cells
+    return "  ".join(
+        [f"{first:<{widths[0]}}"] + [f"{c:>{w}}" for c, w in zip(rest, widths[1:], strict=True)]
+    )
+
+
+def print_table(title, rows):
+    """Print ``rows`` of (flow, n, vanilla Measure, addon Measure) as a table."""
+    header = (
+        "flow",
+        "n",
+        "vanilla s",
+        "add-on s",
+        "ratio",
+        "vanilla q",
+        "add-on q",
+        "extra q",
+        "cpu ratio",
+    )
+    lines = []
+    for flow, n, van, add in rows:
+        ratio = add.wall / van.wall if van.wall else float("nan")
+        cpu_ratio = add.cpu / van.cpu if van.cpu else float("nan")
+        lines.append(
+            (
+                flow,
+                str(n),
+                f"{van.wall:.3f}",
+                f"{add.wall:.3f}",
+                f"{ratio:.2f}",
+                str(van.queries),
+                str(add.queries),
+                f"{add.queries - van.queries:+d}",
+                f"{cpu_ratio:.2f}",
+            )
+        )
+    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    print(f"\n{title}")
+    print(fmt_row(header, widths))
+    print(fmt_row(["-" * w for w in widths], widths))
+    for line in lines:
+        print(fmt_row(line, widths))
+
+
+def build_parser():
+    """The command-line parser; unknown arguments are left for Odoo's configuration."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Other arguments go to Odoo's configuration, e.g. --addons-path=... "
+        "--data-dir=... --db_host=... --db_port=... --db_user=...",
+    )
+    parser.add_argument("--vanilla-db", default="sit_bench_vanilla")
+    parser.add_argument("--addon-db", default="sit_bench_addon")
+    parser.add_argument(
+        "--sizes",
+        default=os.environ.get("BENCH_SIZES") or ",".join(map(str, DEFAULT_SIZES)),
+        help="comma-separated sizes (default: $BENCH_SIZES, else 100,1000,5000)",
+    )
+    parser.add_argument(
+        "--flows",
+        default=os.environ.get("BENCH_FLOWS") or ",".join(FLOWS),
+        help="comma-separated flows (default: $BENCH_FLOWS, else all)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=int(os.environ.get("BENCH_REPEAT") or 0),
+        help="runs per side and size, the lowest time is reported (default: "
+        "$BENCH_REPEAT, else 3 up to n=100, 2 up to 1000, 1 above)",
+    )
+    parser.add_argument(
+        "--aa",
+        action="store_true",
+        help="A/A check: vanilla flows on both databases (no add-on configuration)",
+    )
+    return parser
+
+
+def parse_flows(text):
+    """Parse ``"receipt_serial,delivery_serial"`` into a list of known flow names."""
+    flows = [flow for flow in text.replace(" ", "").split(",") if flow]
+    unknown = set(flows) - set(FLOWS)
+    if unknown or not flows:
+        raise ValueError(f"unknown flows {sorted(unknown)}; known: {', '.join(FLOWS)}")
+    return flows
+
+
+def warm_up(sides, flows, failures):
+    """Run every flow once, small and unmeasured, on each side (fills the ormcaches)."""
+    log(f"warm-up: every flow once at n={WARMUP_SIZE} on each side (unmeasured)")
+    for flow in flows:
+        for side in sides:
+            try:
+                side.run(flow, WARMUP_SIZE)
+            except Exception:  # noqa: BLE001 - reported; the others go on
+                failures.append((flow, WARMUP_SIZE, side.label))
+                log(f"{flow} warm-up FAILED on {side.label}:\n{traceback.format_exc()}")
+
+
+def measure_flow(sides, flow, n, repeat, turn):
+    """Run ``flow`` at size ``n`` ``repeat`` times per side, alternating sides.
+
+    The side that goes first alternates from one run to the next (``turn`` counts them
+    across the whole benchmark). Returns ({side label: [Recorder]}, next turn).
+    """
+    recs = {side.label: [] for side in sides}
+    for _ in range(repeat):
+        order = sides if turn % 2 == 0 else sides[::-1]
+        turn += 1
+        for side in order:
+            start = time.perf_counter()
+            try:
+                recs[side.label].append(side.run(flow, n))
+            except Exception as exc:
+                raise FlowError(side.label) from exc
+            elapsed = time.perf_counter() - start
+            log(f"{flow} n={n} {side.label}: {elapsed:.1f}s with setup")
+    return recs, turn
+
+
+class FlowError(Exception):
+    """A flow raised; ``args[0]`` is the side it raised on."""
+
+
+def measure_all(sides, flows, sizes, repeat, failures):
+    """Measure every flow at every size; returns the main and the reservation rows."""
+    results, reservations, turn = [], [], 0
+    for n in sizes:
+        runs = repeat if repeat > 0 else default_repeat(n)
+        for flow in flows:
+            if any(failed[0] == flow for failed in failures):
+                log(f"{flow} n={n}: skipped (it failed before)")
+                continue
+            try:
+                recs, turn = measure_flow(sides, flow, n, runs, turn)
+            except FlowError as exc:
+                failures.append((flow, n, exc.args[0]))
+                log(f"{flow} n={n} FAILED on {exc.args[0]}:\n{traceback.format_exc()}")
+                continue
+            van, add = recs["vanilla"], recs["addon"]
+            results.append((flow, n, summarize_total(van), summarize_total(add)))
+            if "reserve" in van[0].secondary:
+                reservations.append(
+                    (flow, n, summarize_phase(van, "reserve"), summarize_phase(add, "reserve"))
+                )
+    return results, reservations
+
+
+def report(results, reservations, failures, aa):
+    """Print the tables, then the ``BENCH`` lines (and one line per failure)."""
+    mode = " (A/A: vanilla flows on both databases)" if aa else ""
+    print(
+        "\ns: wall seconds (lowest of the runs); q: SQL queries; cpu ratio: the same"
+        "\nratio on this process's CPU time (leaves out PostgreSQL's share, and the"
+        "\nload of other processes)"
+    )
+    print_table(f"Validation (the measured part): add-on vs vanilla{mode}", results)
+    if reservations:
+        print_table(
+            "For information: delivery confirmation + reservation (not in BENCH lines)",
+            reservations,
+        )
+    print()
+    for flow, n, van, add in results:
+        ratio = add.wall / van.wall if van.wall else float("nan")
+        extra = add.queries - van.queries
+        print(f"BENCH flow={flow} n={n} ratio={ratio:.2f} extra_queries={extra}")
+    for flow, n, label in failures:
+        print(f"BENCH-FAILED flow={flow} n={n} side={label}")
+    sys.stdout.flush()
+
+
+def main(argv=None):
+    """Parse arguments, set Odoo up, warm up, measure, print; return the exit status."""
+    parser = build_parser()
+    args, odoo_args = parser.parse_known_args(argv)
+    try:
+        sizes = parse_sizes(args.sizes)
+        flows = parse_flows(args.flows)
+    except ValueError as exc:
+        parser.error(str(exc))
+
+    import odoo
+    from odoo.tools import config
+
+    if odoo.release.version_info[0] != 18:
+        log(f"Odoo 18 expected, found {odoo.release.version}")
+        return 2
+    if not any(arg.startswith("--log-level") for arg in odoo_args):
+        odoo_args.append("--log-level=warn")
+    config.parse_config(odoo_args, setup_logging=True)
+
+    started = time.perf_counter()
+    sides = [
+        Side("vanilla", args.vanilla_db, addon=False),
+        Side("addon", args.addon_db, addon=not args.aa),
+    ]
+    failures = []
+    warm_up(sides, flows, failures)
+    results, reservations = measure_all(sides, flows, sizes, args.repeat, failures)
+    report(results, reservations, failures, args.aa)
+    log(f"bench.py done in {time.perf_counter() - started:.0f}s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
