@@ -181,3 +181,10 @@ class TestItemTrackingCode(ItemTrackingCommon):
         self.assertNotIn(code_b, visible)
         with self.assertRaisesRegex(UserError, "[Ii]ncompatible companies"):
             self._create_product("Cross company", code_b, company_id=self.env.company.id)
+
+    def test_code_in_use_cannot_be_deleted(self):
+        with self.assertRaisesRegex(UserError, "SN plain.*archive them instead"):
+            self.code_serial.unlink()
+        unused = self.env["item.tracking.code"].create({"name": "Unused"})
+        unused.unlink()
+        self.assertFalse(unused.exists())
