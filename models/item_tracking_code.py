@@ -1,6 +1,7 @@
 from contextlib import suppress
 
 from odoo import api, fields, models
+from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 from odoo.exceptions import UserError, ValidationError
 
 from ..tools.date_formula import DateFormulaError, normalize_date_formula
@@ -237,7 +238,7 @@ class ItemTrackingCode(models.Model):
         return action
 
     def unlink(self):
-        if self.product_tmpl_ids:
+        if self.product_tmpl_ids and not self.env.context.get(MODULE_UNINSTALL_FLAG):
             raise UserError(
                 self.env._(
                     "Item tracking codes %(codes)s are used by products; archive them instead.",
