@@ -1,8 +1,9 @@
 from contextlib import suppress
 
 from odoo import api, fields, models
-from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
 from ..tools.date_formula import DateFormulaError, normalize_date_formula
 
