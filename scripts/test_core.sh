@@ -7,27 +7,42 @@
 # Usage: scripts/test_core.sh [--vanilla]
 # Prints "N failed, N error(s) of N tests" and the failing tests; exits 1 when the
 # failures/errors go beyond the known baseline of vanilla Odoo 18 for these suites:
-# 1,451 tests, 0 failed, 1 error: mrp TestMultistepManufacturingWarehouse.setUpClass.
+# 1,451 tests, 0 failed, 1 error: mrp TestMultistepManufacturingWarehouse.setUpClass
+# (suites of stock, mrp, sale_stock, purchase_stock, product_expiry, stock_account and
+# mrp_account, installed together).
 # The full Odoo log is kept in .build/logs/. Takes 30-60 minutes.
-# Environment: SIT_KEEP_DB=1 keeps the database; SIT_CORE_SUITES="mod ..." runs other
-# suites (a quick check of this script; the baseline then means nothing).
+# Environment: SIT_CORE_TOURS=1 runs the tours too (see below); SIT_KEEP_DB=1 keeps the
+# database; SIT_CORE_SUITES="mod ..." installs and tests other modules,
+# SIT_CORE_TEST_TAGS other --test-tags (quick checks of this script; the baseline then
+# means little).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 sit_init
 sit_require_odoo
 sit_ensure_pg
+# Known errors/failures of vanilla Odoo (grep -E patterns on the "ERROR:"/"FAIL:" lines).
+# The baseline was measured without websocket-client: Odoo skips the 16 tours of these
+# suites (skipped tests still count among the 1,451). SIT_CORE_TOURS=1 runs them in
+# headless Chromium with the venv's python (same Odoo + websocket-client); then two mrp
+# tours fail in vanilla Odoo 18 too (checked with make test-core-vanilla): they are
+# accepted as baseline failures.
+BASELINE_ERRORS=("TestMultistepManufacturingWarehouse")
+BASELINE_FAILURES=("TestTourBoM.test_mrp_bom_product_catalog"
+    "TestTourMrpOrder.test_mrp_order_product_catalog")
+if [[ -n ${SIT_CORE_TOURS:-} ]]; then
+    sit_venv
+    PY="$VPY"
+fi
 
-SUITES=(stock mrp sale_stock purchase_stock product_expiry stock_account)
-MODULES="$(IFS=,; echo "${SUITES[*]}"),mrp_account"
+# The baseline's 1,451 tests are exactly these 7 suites (mrp_account's 34 included).
+SUITES=(stock mrp sale_stock purchase_stock product_expiry stock_account mrp_account)
 if [[ -n ${SIT_CORE_SUITES:-} ]]; then # quick checks of this script, e.g. "product_expiry"
     read -r -a SUITES <<<"$SIT_CORE_SUITES"
-    MODULES="$(IFS=,; echo "${SUITES[*]}")"
 fi
+MODULES="$(IFS=,; echo "${SUITES[*]}")"
 TEST_TAGS="$(printf '/%s,' "${SUITES[@]}")"
 TEST_TAGS="${TEST_TAGS%,}"
-# Known errors of vanilla Odoo (grep -E patterns on the "ERROR: ..." test lines).
-BASELINE_ERRORS=("TestMultistepManufacturingWarehouse")
-BASELINE_FAILURES=()
+TEST_TAGS="${SIT_CORE_TEST_TAGS:-$TEST_TAGS}"
 
 flavour=addon
 if [[ ${1:-} == --vanilla ]]; then
@@ -92,7 +107,8 @@ done <<<"$fail_lines"
 
 echo "test-core ($flavour): $failed failed, $errors error(s) of $total tests, $skipped skipped"
 echo "baseline (vanilla Odoo 18): 0 failed, 1 error(s) of 1451 tests" \
-    "(ERROR: mrp TestMultistepManufacturingWarehouse.setUpClass)"
+    "(ERROR: mrp TestMultistepManufacturingWarehouse.setUpClass; with SIT_CORE_TOURS=1" \
+    "also FAIL: mrp TestTourBoM/TestTourMrpOrder product_catalog tours)"
 if ((failed > ${#BASELINE_FAILURES[@]} || errors > ${#BASELINE_ERRORS[@]} || unexpected > 0)); then
     echo "test-core ($flavour): FAILED: failures/errors beyond the baseline"
     exit 1
