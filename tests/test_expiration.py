@@ -105,3 +105,23 @@ class TestExpiration(ItemTrackingCommon):
             self._create_product("Other", tracking="lot", use_expiration_date=True), "O-1"
         )
         self.assertTrue(plain.expiration_date, "products without the code keep vanilla dates")
+
+    def test_strict_expiration_form_path(self):
+        self.code_lot.strict_expiration = True
+        picking = self._create_picking(self.warehouse.out_type_id, self.product_lot, 2)
+        picking.action_assign()
+        move_form = Form(picking.move_ids, view="stock.view_stock_move_operations")
+        with move_form.move_line_ids.edit(0) as line:
+            line.lot_id = self.expired
+            line.quantity = 2
+        move_form.save()
+        picking.move_ids.picked = True
+        with self.assertRaisesRegex(UserError, "L-EXP"):
+            picking.button_validate()
+        self.assertEqual(self._on_hand(self.product_lot, self.expired), 10.0)
+        move_form = Form(picking.move_ids, view="stock.view_stock_move_operations")
+        with move_form.move_line_ids.edit(0) as line:
+            line.lot_id = self.fresh
+        move_form.save()
+        self._validate(picking)
+        self.assertEqual(self._on_hand(self.product_lot, self.fresh), 8.0)

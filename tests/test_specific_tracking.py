@@ -1,5 +1,5 @@
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import ItemTrackingCommon
 
@@ -68,3 +68,20 @@ class TestSpecificTracking(ItemTrackingCommon):
         picking = self._delivery(self.product_serial, [{"lot_id": sn, "location_id": shelf.id}])
         self._validate(picking)
         self.assertEqual(self._on_hand(self.product_serial, sn, shelf), 0.0)
+
+    def test_form_path_serial_not_on_hand(self):
+        picking = self._create_picking(self.warehouse.out_type_id, self.product_serial, 1)
+        picking.action_assign()
+        move_form = Form(picking.move_ids, view="stock.view_stock_move_operations")
+        with move_form.move_line_ids.edit(0) as line:
+            line.lot_id = self.sn_elsewhere
+        move_form.save()
+        picking.move_ids.picked = True
+        with self.assertRaisesRegex(UserError, "SN-S-002"):
+            picking.button_validate()
+        move_form = Form(picking.move_ids, view="stock.view_stock_move_operations")
+        with move_form.move_line_ids.edit(0) as line:
+            line.lot_id = self.sn_stock
+        move_form.save()
+        self._validate(picking)
+        self.assertEqual(self._on_hand(self.product_serial, self.sn_stock), 0.0)
