@@ -24,16 +24,21 @@
         "security/item_tracking_groups.xml",
         "security/ir.model.access.csv",
         "security/item_tracking_security.xml",
+        "data/item_tracking_cron.xml",
+        "reports/report_lot_history.xml",
+        "wizards/stock_lot_reject_views.xml",
         "views/item_tracking_code_views.xml",
         "views/product_template_views.xml",
         "views/stock_lot_views.xml",
         "views/stock_move_line_views.xml",
         "views/res_config_settings_views.xml",
+        "views/res_partner_views.xml",
         "views/item_tracking_menus.xml",
     ],
     "demo": [
         "demo/item_tracking_demo.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "assets": {
         "web.assets_tests": [
             "stock_item_tracking/static/tests/tours/**/*",

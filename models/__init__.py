@@ -9,3 +9,6 @@ from . import stock_move_line
 from . import stock_picking
 from . import stock_quant
 from . import mrp_production
+from . import stock_lot_status_log
+from . import stock_lot_maintenance
+from . import res_partner

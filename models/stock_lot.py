@@ -1,11 +1,33 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column
 
 MANAGER_GROUP = "stock_item_tracking.group_item_tracking_manager"
+# Context key of the stock operations (and install hook) that maintain `tracking_status`.
+STATUS_CONTEXT_KEY = "item_tracking_status_update"
+TRACKING_STATUSES = [
+    ("planned", "Planned"),
+    ("received", "Received"),
+    ("consumed", "Consumed"),
+    ("shipped", "Shipped"),
+    ("written_off", "Written Off"),
+    ("rejected", "Rejected"),
+    ("returned", "Returned"),
+]
+MAINTENANCE_STATUSES = [
+    ("under_warranty", "Under Warranty"),
+    ("out_of_warranty", "Out of Warranty"),
+    ("under_amc", "Under AMC"),
+    ("out_of_amc", "Out of AMC"),
+]
+# Fields that can't change once the lot has done moves (R001-23/24, R004-S05).
+LOCKED_FIELDS = ("name", "product_id", "company_id")
 
 
 class StockLot(models.Model):
     _inherit = "stock.lot"
+    _rec_names_search = ("name", "ref", "manufacturer_serial")
 
     item_tracking_code_id = fields.Many2one(related="product_id.item_tracking_code_id")
     blocked = fields.Boolean(
@@ -17,6 +39,48 @@ class StockLot(models.Model):
     )
     blocked_reason = fields.Char(tracking=True, copy=False)
     can_block = fields.Boolean(compute="_compute_can_block")
+    tracking_status = fields.Selection(
+        TRACKING_STATUSES,
+        string="Status",
+        default="planned",
+        required=True,
+        readonly=True,
+        index=True,
+        copy=False,
+        help="Lifecycle status, maintained by stock operations: planned (never received), "
+        "received (on hand), consumed (by manufacturing), shipped (delivered to a customer), "
+        "written off (scrapped), rejected (moved to the rejection location) or returned (came "
+        "back from a customer).",
+    )
+    status_log_ids = fields.One2many("stock.lot.status.log", "lot_id", string="Status History")
+    supplier_id = fields.Many2one("res.partner", readonly=True, copy=False, index="btree_not_null")
+    receipt_date = fields.Datetime(readonly=True, copy=False)
+    purchase_order_id = fields.Many2one("purchase.order", readonly=True, copy=False)
+    production_id = fields.Many2one(
+        "mrp.production", string="Manufacturing Order", readonly=True, copy=False
+    )
+    customer_id = fields.Many2one("res.partner", readonly=True, copy=False, index="btree_not_null")
+    delivery_date = fields.Datetime(readonly=True, copy=False)
+    sale_order_id = fields.Many2one("sale.order", string="Sales Order", readonly=True, copy=False)
+    manufacturer_serial = fields.Char(
+        index="trigram", copy=False, help="Serial number given by the manufacturer."
+    )
+    amc_expiry_date = fields.Date(
+        string="AMC Expiry Date",
+        tracking=True,
+        copy=False,
+        help="End of the annual maintenance contract. Only Item Tracking Managers can edit it.",
+    )
+    maintenance_status = fields.Selection(
+        MAINTENANCE_STATUSES,
+        compute="_compute_maintenance_status",
+        store=True,
+        index=True,
+        help="Under/Out of Warranty, Under/Out of AMC, from the warranty and AMC dates "
+        "(a valid warranty wins, then the AMC). Kept up to date by a daily scheduled job.",
+    )
+    maintenance_ids = fields.One2many("stock.lot.maintenance", "lot_id")
+    move_line_done_count = fields.Integer(compute="_compute_move_line_done_count")
     warranty_date = fields.Date(
         tracking=True,
         copy=False,
@@ -24,16 +88,75 @@ class StockLot(models.Model):
         "warranty date formula, or from the date entered on the delivery operation.",
     )
 
+    def _auto_init(self):
+        """Create `maintenance_status` in SQL on large existing tables, instead of the ORM
+        computing it lot by lot (R004-S03 in SQL; the daily job keeps it right)."""
+        cr = self.env.cr
+        if not column_exists(cr, "stock_lot", "maintenance_status"):
+            create_column(cr, "stock_lot", "maintenance_status", "varchar")
+            if column_exists(cr, "stock_lot", "warranty_date"):
+                cr.execute(
+                    SQL(
+                        """UPDATE stock_lot SET maintenance_status = CASE
+                            WHEN warranty_date >= CURRENT_DATE THEN 'under_warranty'
+                            WHEN warranty_date IS NOT NULL THEN 'out_of_warranty' END
+                        WHERE warranty_date IS NOT NULL"""
+                    )
+                )
+        return super()._auto_init()
+
     @api.depends_context("uid")
     def _compute_can_block(self):
         self.can_block = self.env.user.has_group(MANAGER_GROUP)
+
+    @api.depends("warranty_date", "amc_expiry_date")
+    def _compute_maintenance_status(self):
+        today = fields.Date.context_today(self)
+        for lot in self:
+            lot.maintenance_status = self._get_maintenance_status(
+                lot.warranty_date, lot.amc_expiry_date, today
+            )
+
+    @api.model
+    def _get_maintenance_status(self, warranty_date, amc_date, today):
+        """ERPNext's precedence (R004-S03): a valid warranty wins, then the AMC."""
+        if warranty_date and warranty_date >= today:
+            return "under_warranty"
+        if amc_date:
+            return "under_amc" if amc_date >= today else "out_of_amc"
+        if warranty_date:
+            return "out_of_warranty"
+        return False
+
+    def _compute_move_line_done_count(self):
+        counts = dict(
+            self.env["stock.move.line"]._read_group(
+                [("lot_id", "in", self.ids), ("state", "=", "done")], ["lot_id"], ["__count"]
+            )
+        )
+        for lot in self:
+            lot.move_line_done_count = counts.get(lot, 0)
+
+    def _product_qty(self):
+        """Rejected stock (in a company's rejection location) is not on hand."""
+        res = super()._product_qty()
+        reject_locations = (
+            self.env["res.company"].sudo().search([]).item_tracking_reject_location_id
+        )
+        for lot in self:
+            rejected = lot.quant_ids.filtered(lambda q: q.location_id in reject_locations)
+            if rejected:
+                lot.product_qty -= sum(rejected.mapped("quantity"))
+        return res
 
     @api.depends("product_id")
     def _compute_expiration_date(self):
         """Lots of products whose code asks for manual or no expiration dates get no default."""
         manual = self.filtered(
-            lambda lot: lot.item_tracking_code_id.expiration_date_required
-            or lot.item_tracking_code_id.ignore_expiration
+            lambda lot: (
+                lot.item_tracking_code_id.expiration_date_required
+                or lot.item_tracking_code_id.ignore_expiration
+            )
         )
         for lot in manual:
             lot.expiration_date = lot.expiration_date
@@ -43,9 +166,20 @@ class StockLot(models.Model):
     def create(self, vals_list):
         if any(vals.get("blocked") for vals in vals_list):
             self._check_block_access()
+        if not self.env.context.get(STATUS_CONTEXT_KEY):
+            if any(vals.get("tracking_status", "planned") != "planned" for vals in vals_list):
+                self._raise_status_write()
+            if any(vals.get("amc_expiry_date") for vals in vals_list):
+                self._check_service_access()
         return super().create(vals_list)
 
     def write(self, vals):
+        if not self.env.context.get(STATUS_CONTEXT_KEY):
+            if "tracking_status" in vals:
+                self._raise_status_write()
+            if "amc_expiry_date" in vals:
+                self._check_service_access()
+        self._check_locked_fields(vals)
         if "blocked" in vals:
             to_change = self.filtered(lambda lot: lot.blocked != bool(vals["blocked"]))
             if to_change:
@@ -55,6 +189,123 @@ class StockLot(models.Model):
                     to_change._free_blocked_reservations()
                 return res
         return super().write(vals)
+
+    def unlink(self):
+        used = self._get_lots_with_done_moves()
+        if used:
+            raise UserError(
+                self.env._(
+                    "These lots/serial numbers are used in done stock operations and can't be "
+                    "deleted: %(lots)s",
+                    lots=", ".join(used.mapped("display_name")),
+                )
+            )
+        return super().unlink()
+
+    def action_view_history(self):
+        """Every done move line of the lot, oldest first."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("History of %(lot)s", lot=self.display_name),
+            "res_model": "stock.move.line",
+            "view_mode": "list,form",
+            "views": [
+                (self.env.ref("stock_item_tracking.view_move_line_tree_lot_history").id, "list"),
+                (False, "form"),
+            ],
+            "domain": [("lot_id", "=", self.id), ("state", "=", "done")],
+            "context": {"create": False, "search_default_done": False},
+        }
+
+    def action_reject(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reject"),
+            "res_model": "stock.lot.reject",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": "stock.lot", "active_ids": self.ids},
+        }
+
+    def _get_history_lines(self):
+        """Done move lines of the lot in date order (card, report)."""
+        return (
+            self.env["stock.move.line"]
+            .sudo()
+            .search([("lot_id", "in", self.ids), ("state", "=", "done")], order="date, id")
+        )
+
+    def _get_lots_with_done_moves(self):
+        if not self.ids:
+            return self.browse()
+        lots = (
+            self.env["stock.move.line"]
+            .sudo()
+            ._read_group([("lot_id", "in", self.ids), ("state", "=", "done")], ["lot_id"])
+        )
+        return self.browse([lot.id for (lot,) in lots])
+
+    def _check_locked_fields(self, vals):
+        """Number, product and company are fixed once the lot has done moves (R001-23/24)."""
+        changed = [fname for fname in LOCKED_FIELDS if fname in vals]
+        if not changed:
+            return
+        to_check = self.browse()
+        for lot in self:
+            for fname in changed:
+                value = lot[fname]
+                current = value.id if isinstance(value, models.BaseModel) else value
+                if current != vals[fname]:
+                    to_check |= lot
+                    break
+        used = to_check._get_lots_with_done_moves()
+        if used:
+            labels = {
+                fname: self._fields[fname].get_description(self.env)["string"] for fname in changed
+            }
+            raise UserError(
+                self.env._(
+                    "The %(fields)s of these lots/serial numbers can't be changed because they "
+                    "have done stock moves: %(lots)s",
+                    fields=", ".join(labels.values()),
+                    lots=", ".join(used.mapped("display_name")),
+                )
+            )
+
+    def _raise_status_write(self):
+        raise UserError(
+            self.env._(
+                "The status of lots/serial numbers is set by stock operations and can't be "
+                "changed by hand."
+            )
+        )
+
+    def _check_service_access(self):
+        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                self.env._("Only Item Tracking Managers can edit the AMC and maintenance data.")
+            )
+
+    @api.model
+    def _cron_update_maintenance_status(self):
+        """Recompute the maintenance status of the lots whose status lapsed: one search and one
+        write per target status (R004-S03)."""
+        today = fields.Date.context_today(self)
+        Lot = self.sudo().with_context(active_test=False)
+        no_warranty = ["|", ("warranty_date", "=", False), ("warranty_date", "<", today)]
+        targets = {
+            "under_warranty": [("warranty_date", ">=", today)],
+            "under_amc": no_warranty + [("amc_expiry_date", ">=", today)],
+            "out_of_amc": no_warranty + [("amc_expiry_date", "<", today)],
+            "out_of_warranty": [("warranty_date", "<", today), ("amc_expiry_date", "=", False)],
+            False: [("warranty_date", "=", False), ("amc_expiry_date", "=", False)],
+        }
+        for status, domain in targets.items():
+            lots = Lot.search(domain + [("maintenance_status", "!=", status)])
+            if lots:
+                lots.with_context(tracking_disable=True).write({"maintenance_status": status})
+        self.env["stock.lot.maintenance"]._create_due_activities()
 
     def _check_block_access(self):
         if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):

@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
 from ..tools.date_formula import apply_date_formula
+from .stock_lot import STATUS_CONTEXT_KEY
 
 STOCK_USAGES = ("internal", "transit")
 
@@ -25,8 +26,10 @@ class StockMoveLine(models.Model):
     def _compute_expiration_date(self):
         """No computed default date when the code asks for manual entry or ignores dates."""
         manual = self.filtered(
-            lambda ml: ml.item_tracking_code_id.expiration_date_required
-            or ml.item_tracking_code_id.ignore_expiration
+            lambda ml: (
+                ml.item_tracking_code_id.expiration_date_required
+                or ml.item_tracking_code_id.ignore_expiration
+            )
         )
         for line in manual:
             line.expiration_date = line.lot_id.expiration_date or line.expiration_date
@@ -44,7 +47,9 @@ class StockMoveLine(models.Model):
     def _action_done(self):
         self._check_item_tracking_rules()
         res = super()._action_done()
-        self.exists()._set_lot_warranty_dates()
+        done = self.exists()
+        done._set_lot_warranty_dates()
+        done._update_lot_tracking()
         return res
 
     # ------------------------------------------------------------------
@@ -58,9 +63,10 @@ class StockMoveLine(models.Model):
         (R001-15), manual expiration date (R001-16) and manual warranty date (R001-19).
         """
         lines = self.filtered(
-            lambda ml: float_compare(ml.quantity, 0, precision_rounding=ml.product_uom_id.rounding)
-            > 0
-            and ml.product_id.tracking != "none"
+            lambda ml: (
+                float_compare(ml.quantity, 0, precision_rounding=ml.product_uom_id.rounding) > 0
+                and ml.product_id.tracking != "none"
+            )
         )
         if not lines:
             return
@@ -116,8 +122,9 @@ class StockMoveLine(models.Model):
 
     def _check_specific_tracking(self, lots):
         outgoing = self.filtered(
-            lambda ml: ml.item_tracking_code_id.specific_tracking
-            and ml.location_id.usage in STOCK_USAGES
+            lambda ml: (
+                ml.item_tracking_code_id.specific_tracking and ml.location_id.usage in STOCK_USAGES
+            )
         )
         if not outgoing:
             return []
@@ -137,7 +144,8 @@ class StockMoveLine(models.Model):
         needed = defaultdict(float)
         for ml in known:
             needed[lots[ml], ml.location_id] += ml.quantity_product_uom
-        on_hand = (
+        on_hand = defaultdict(list)  # lot id -> [(location, quantity)]
+        for lot, location, quantity in (
             self.env["stock.quant"]
             .sudo()
             ._read_group(
@@ -148,23 +156,19 @@ class StockMoveLine(models.Model):
                 ["lot_id", "location_id"],
                 ["quantity:sum"],
             )
-        )
-        short = self.env["stock.move.line"]
+        ):
+            on_hand[lot.id].append((location, quantity))
+        short_keys = set()
         for (lot, location), quantity in needed.items():
             available = sum(
                 qty
-                for quant_lot, quant_location, qty in on_hand
-                if quant_lot == lot and quant_location.parent_path.startswith(location.parent_path)
+                for quant_location, qty in on_hand[lot.id]
+                if quant_location.parent_path.startswith(location.parent_path)
             )
-            if (
-                float_compare(
-                    available, quantity, precision_rounding=lot.product_id.uom_id.rounding
-                )
-                < 0
-            ):
-                short |= known.filtered(
-                    lambda ml, lot=lot, loc=location: lots[ml] == lot and ml.location_id == loc
-                )
+            rounding = lot.product_id.uom_id.rounding
+            if float_compare(available, quantity, precision_rounding=rounding) < 0:
+                short_keys.add((lot, location))
+        short = known.filtered(lambda ml: (lots[ml], ml.location_id) in short_keys)
         if short:
             errors.append(
                 self.env._(
@@ -178,12 +182,14 @@ class StockMoveLine(models.Model):
     def _check_strict_expiration(self, lots):
         now = fields.Datetime.now()
         expired = self.filtered(
-            lambda ml: ml.item_tracking_code_id.strict_expiration
-            and ml.location_id.usage in STOCK_USAGES
-            and ml.location_dest_id.usage in ("customer", "production")
-            and lots.get(ml)
-            and lots[ml].expiration_date
-            and lots[ml].expiration_date <= now
+            lambda ml: (
+                ml.item_tracking_code_id.strict_expiration
+                and ml.location_id.usage in STOCK_USAGES
+                and ml.location_dest_id.usage in ("customer", "production")
+                and lots.get(ml)
+                and lots[ml].expiration_date
+                and lots[ml].expiration_date <= now
+            )
         )
         if not expired:
             return []
@@ -197,11 +203,13 @@ class StockMoveLine(models.Model):
 
     def _check_expiration_date_entered(self, lots):
         missing = self.filtered(
-            lambda ml: ml.item_tracking_code_id.expiration_date_required
-            and ml.location_id.usage in ("supplier", "production")
-            and ml.location_dest_id.usage in STOCK_USAGES
-            and not ml.expiration_date
-            and not (lots.get(ml) and lots[ml].expiration_date)
+            lambda ml: (
+                ml.item_tracking_code_id.expiration_date_required
+                and ml.location_id.usage in ("supplier", "production")
+                and ml.location_dest_id.usage in STOCK_USAGES
+                and not ml.expiration_date
+                and not (lots.get(ml) and lots[ml].expiration_date)
+            )
         )
         if not missing:
             return []
@@ -215,9 +223,11 @@ class StockMoveLine(models.Model):
 
     def _check_warranty_date_entered(self):
         missing = self.filtered(
-            lambda ml: ml.item_tracking_code_id.warranty_date_required
-            and ml.location_dest_id.usage == "customer"
-            and not ml.warranty_date
+            lambda ml: (
+                ml.item_tracking_code_id.warranty_date_required
+                and ml.location_dest_id.usage == "customer"
+                and not ml.warranty_date
+            )
         )
         if not missing:
             return []
@@ -232,9 +242,11 @@ class StockMoveLine(models.Model):
     def _set_lot_warranty_dates(self):
         """Set the warranty date of lots delivered to a customer (R001-18, R001-19)."""
         delivered = self.filtered(
-            lambda ml: ml.lot_id
-            and ml.location_dest_id.usage == "customer"
-            and (ml.warranty_date or ml.item_tracking_code_id.warranty_formula)
+            lambda ml: (
+                ml.lot_id
+                and ml.location_dest_id.usage == "customer"
+                and (ml.warranty_date or ml.item_tracking_code_id.warranty_formula)
+            )
         )
         lots_by_date = defaultdict(lambda: self.env["stock.lot"])
         for ml in delivered:
@@ -249,3 +261,130 @@ class StockMoveLine(models.Model):
             Lot.browse(lots.filtered(lambda lot, date=date: lot.warranty_date != date).ids).write(
                 {"warranty_date": date}
             )
+
+    # ------------------------------------------------------------------
+    # Lot status and sources (information card)
+    # ------------------------------------------------------------------
+    def _update_lot_tracking(self):
+        """Set the status and sources of the lots of these done lines, and log the changes.
+
+        Batched: one read of the on-hand quantities per lot, one write per distinct set of
+        values and one create of all the log records, whatever the number of lots.
+        """
+        lines = self.filtered(
+            lambda ml: (
+                ml.lot_id
+                and float_compare(ml.quantity, 0, precision_rounding=ml.product_uom_id.rounding) > 0
+            )
+        )
+        if not lines:
+            return
+        lots = lines.lot_id
+        reject_locations = (
+            self.env["res.company"].sudo().search([]).item_tracking_reject_location_id
+        )
+        on_hand = {
+            lot
+            for lot, quantity in self.env["stock.quant"]
+            .sudo()
+            ._read_group(
+                [
+                    ("lot_id", "in", lots.ids),
+                    ("location_id.usage", "in", STOCK_USAGES),
+                    ("location_id", "not in", reject_locations.ids),
+                ],
+                ["lot_id"],
+                ["quantity:sum"],
+            )
+            if float_compare(quantity, 0, precision_rounding=lot.product_id.uom_id.rounding) > 0
+        }
+        vals_by_lot = {}
+        first_line = {}
+        last_line = {}
+        for ml in lines.sorted(lambda ml: (ml.date, ml.id)):
+            lot = ml.lot_id
+            first_line.setdefault(lot, ml)
+            last_line[lot] = ml
+            vals = vals_by_lot.setdefault(lot, {})
+            source, dest = ml.location_id, ml.location_dest_id
+            move = ml.move_id
+            if source.usage == "supplier" and dest.usage in STOCK_USAGES:
+                if not lot.supplier_id and "supplier_id" not in vals:
+                    partner = (
+                        move.purchase_line_id.order_id.partner_id
+                        or ml.picking_id.partner_id
+                        or move.partner_id
+                    )
+                    vals.update(
+                        supplier_id=partner.id,
+                        receipt_date=ml.date,
+                        purchase_order_id=move.purchase_line_id.order_id.id,
+                    )
+            elif source.usage == "production" and dest.usage in STOCK_USAGES:
+                if move.production_id and not lot.production_id:
+                    vals["production_id"] = move.production_id.id
+            elif dest.usage == "customer":
+                vals.update(
+                    customer_id=(ml.picking_id.partner_id or move.partner_id).id,
+                    delivery_date=ml.date,
+                    sale_order_id=move.sale_line_id.order_id.id,
+                )
+        logs = []
+        for lot, vals in vals_by_lot.items():
+            new_status = lines._get_lot_status(
+                lot, last_line[lot], lot in on_hand, reject_locations
+            )
+            if new_status and new_status != lot.tracking_status:
+                vals["tracking_status"] = new_status
+                ml = last_line[lot]
+                logs.append(
+                    {
+                        "lot_id": lot.id,
+                        "old_status": lot.tracking_status,
+                        "new_status": new_status,
+                        "move_line_id": ml.id,
+                        "reference": ml.reference,
+                        "user_id": self.env.uid,
+                    }
+                )
+        self._write_lot_values(vals_by_lot)
+        if logs:
+            self.env["stock.lot.status.log"].sudo().create(logs)
+
+    @api.model
+    def _get_lot_status(self, lot, last_line, has_on_hand, reject_locations):
+        """The status of `lot` after `last_line`, its latest done line in the operation."""
+        source, dest = last_line.location_id, last_line.location_dest_id
+        if has_on_hand:
+            if dest.usage in STOCK_USAGES and source.usage == "customer":
+                return "returned"
+            if (
+                lot.tracking_status == "returned"
+                and source.usage in STOCK_USAGES
+                and dest.usage in STOCK_USAGES
+                and dest not in reject_locations
+            ):
+                return "returned"
+            return "received"
+        if dest in reject_locations:
+            return "rejected"
+        if dest.scrap_location or last_line.move_id.scrapped:
+            return "written_off"
+        if dest.usage == "customer":
+            return "shipped"
+        if dest.usage == "production":
+            return "consumed"
+        if dest.usage == "inventory":
+            return "written_off"
+        # Back to a vendor, or a negative quant left behind: the status does not change.
+        return False
+
+    def _write_lot_values(self, vals_by_lot):
+        """One write per distinct set of values."""
+        groups = defaultdict(list)
+        for lot, vals in vals_by_lot.items():
+            if vals:
+                groups[tuple(sorted(vals.items()))].append(lot.id)
+        Lot = self.env["stock.lot"].sudo().with_context(**{STATUS_CONTEXT_KEY: True})
+        for items, lot_ids in groups.items():
+            Lot.browse(lot_ids).write(dict(items))

@@ -5,4 +5,6 @@ from . import test_expiration
 from . import test_warranty
 from . import test_mrp
 from . import test_performance
+from . import test_lot_status
+from . import test_lot_card
 from . import test_tour
