@@ -82,6 +82,9 @@ build_addon() {
 
 build_vanilla
 build_addon
+# Fresh planner statistics on both sides, so that neither is timed with stale query plans.
+sit_psql -d "$VANILLA_DB" -qc "ANALYZE"
+sit_psql -d "$ADDON_DB" -qc "ANALYZE"
 bench_log "databases ready in $((SECONDS - started))s; running bench.py"
 
 rc=0
