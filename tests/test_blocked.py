@@ -56,6 +56,26 @@ class TestBlocked(ItemTrackingCommon):
         self.assertEqual(picking.state, "assigned")
         self.assertEqual(picking.move_ids.state, "partially_available")
 
+    def test_blocked_lot_not_reserved_from_previous_step(self):
+        """A chained move reserves the numbers its origin moved, unless blocked since."""
+        output = self.warehouse.wh_output_stock_loc_id
+        pick = self._create_picking(
+            self.warehouse.int_type_id, self.product_serial, 2, location_dest=output
+        )
+        pick.action_assign()
+        pick.move_ids.picked = True
+        pick.button_validate()
+        self.assertEqual(pick.state, "done")
+        ship = self._create_picking(
+            self.warehouse.out_type_id, self.product_serial, 2, location=output
+        )
+        ship.move_ids.move_orig_ids = pick.move_ids
+        ship.do_unreserve()
+        self._block(self.sn1)
+        ship.action_assign()
+        self.assertEqual(ship.move_ids.move_line_ids.lot_id, self.sn2)
+        self.assertEqual(ship.move_ids.quantity, 1.0)
+
     def test_blocking_frees_reservation(self):
         picking = self._create_picking(self.warehouse.out_type_id, self.product_serial, 2)
         picking.action_assign()
