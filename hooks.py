@@ -94,6 +94,8 @@ new AS (
                WHEN last_line.dst_usage = 'customer' THEN 'shipped'
                WHEN last_line.dst_usage = 'production' THEN 'consumed'
                WHEN last_line.dst_usage = 'inventory' THEN 'written_off'
+               -- sent back to a vendor: stock operations leave the status unchanged
+               WHEN last_line.dst_usage = 'supplier' THEN 'received'
                ELSE 'planned'
            END AS status,
            receipt.partner_id AS supplier_id, receipt.date AS receipt_date,

@@ -1,11 +1,53 @@
 from odoo import models
+from odoo.exceptions import UserError
+
+from .stock_move_line import format_product_lots
 
 
 class MrpProduction(models.Model):
     _inherit = "mrp.production"
 
     def _check_expired_lots(self):
-        """Refuse expired components of strict-expiration products instead of asking (R001-15),
-        and check the other item tracking rules before any confirmation wizard."""
-        self.move_raw_ids.move_line_ids._check_item_tracking_rules()
+        """Check the item tracking rules before any confirmation wizard and before anything is
+        consumed: components (strict expiration replaces product_expiry's question, R001-15)
+        and the number being produced."""
+        errors = self.move_raw_ids.move_line_ids._get_item_tracking_errors()
+        errors += self._get_item_tracking_output_errors()
+        if errors:
+            raise UserError("\n\n".join(errors))
         return super()._check_expired_lots()
+
+    def _get_item_tracking_output_errors(self):
+        """The produced lot/serial (`lot_producing_id`) is only put on the finished move line
+        once the components are consumed, so its rules are checked here: blocked (R001-22),
+        manual expiration date (R001-16)."""
+        productions = self.filtered("lot_producing_id")
+        blocked = productions.filtered(lambda mo: mo.lot_producing_id.blocked)
+        undated = productions.filtered(
+            lambda mo: (
+                mo.product_id.item_tracking_code_id.scope == "inventory"
+                and mo.product_id.item_tracking_code_id.expiration_date_required
+                and not mo.lot_producing_id.expiration_date
+            )
+        )
+        errors = []
+        if blocked:
+            errors.append(
+                self.env._(
+                    "These lots/serial numbers are blocked and can't be moved:\n%(lines)s",
+                    lines=format_product_lots(
+                        (mo.product_id, mo.lot_producing_id.name) for mo in blocked
+                    ),
+                )
+            )
+        if undated:
+            errors.append(
+                self.env._(
+                    "Enter the expiration date of these lots/serial numbers before validating:\n"
+                    "%(lines)s",
+                    lines=format_product_lots(
+                        (mo.product_id, mo.lot_producing_id.name) for mo in undated
+                    ),
+                )
+            )
+        return errors

@@ -7,7 +7,9 @@ class ProductProduct(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            self.env["product.template"]._prepare_item_tracking_vals(vals)
+            # Variants of an existing template (e.g. from its attributes) keep its code.
+            if not vals.get("product_tmpl_id"):
+                self.env["product.template"]._prepare_item_tracking_vals(vals)
         return super().create(vals_list)
 
     def write(self, vals):

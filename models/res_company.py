@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResCompany(models.Model):
@@ -48,3 +48,8 @@ class ResCompany(models.Model):
 
     def _create_missing_item_tracking_reject_locations(self):
         self.search([])._create_item_tracking_reject_location()
+
+    @api.model
+    def _get_item_tracking_reject_locations(self):
+        """The rejection locations of every company (stock there is not on hand)."""
+        return self.sudo().search([]).item_tracking_reject_location_id

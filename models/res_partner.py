@@ -25,8 +25,12 @@ class ResPartner(models.Model):
     def action_view_item_tracking_lots(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("stock.action_production_lot_form")
+        list_view = self.env.ref("stock_item_tracking.view_stock_lot_list_customer")
         action.update(
+            name=self.env._("Serials of %(partner)s", partner=self.commercial_partner_id.name),
             domain=self._item_tracking_lot_domain(),
             context={"create": False, "search_default_group_by_location": False},
+            views=[(list_view.id, "list"), (False, "form")],
+            view_mode="list,form",
         )
         return action

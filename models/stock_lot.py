@@ -1,7 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column
+
+from odoo.addons.stock.models.stock_lot import OPERATORS
 
 MANAGER_GROUP = "stock_item_tracking.group_item_tracking_manager"
 # Context key of the stock operations (and install hook) that maintain `tracking_status`.
@@ -140,14 +143,60 @@ class StockLot(models.Model):
     def _product_qty(self):
         """Rejected stock (in a company's rejection location) is not on hand."""
         res = super()._product_qty()
-        reject_locations = (
-            self.env["res.company"].sudo().search([]).item_tracking_reject_location_id
-        )
+        reject_locations = self.env["res.company"]._get_item_tracking_reject_locations()
         for lot in self:
             rejected = lot.quant_ids.filtered(lambda q: q.location_id in reject_locations)
             if rejected:
                 lot.product_qty -= sum(rejected.mapped("quantity"))
         return res
+
+    def _search_product_qty(self, operator, value):
+        """Search on hand quantity as computed above: rejected stock is not on hand.
+
+        Odoo's search sums every internal quant; the few lots with stock in a rejection
+        location are re-evaluated on their quantity outside it.
+        """
+        domain = super()._search_product_qty(operator, value)
+        reject_locations = self.env["res.company"]._get_item_tracking_reject_locations()
+        if not reject_locations:
+            return domain
+        quants = self.env["stock.quant"]
+        rejected_lots = self.browse(
+            lot.id
+            for [lot] in quants._read_group(
+                [
+                    ("lot_id", "!=", False),
+                    ("location_id", "in", reject_locations.ids),
+                    ("quantity", "!=", 0),
+                ],
+                ["lot_id"],
+            )
+        )
+        if not rejected_lots:
+            return domain
+        on_hand = dict(
+            quants._read_group(
+                [
+                    ("lot_id", "in", rejected_lots.ids),
+                    ("location_id", "not in", reject_locations.ids),
+                    "|",
+                    ("location_id.usage", "=", "internal"),
+                    "&",
+                    ("location_id.usage", "=", "transit"),
+                    ("location_id.company_id", "!=", False),
+                ],
+                ["lot_id"],
+                ["quantity:sum"],
+            )
+        )
+        compare = OPERATORS[operator]
+        matching = rejected_lots.filtered(lambda lot: compare(on_hand.get(lot, 0.0), value))
+        return expression.OR(
+            [
+                [("id", "in", matching.ids)],
+                expression.AND([[("id", "not in", rejected_lots.ids)], domain]),
+            ]
+        )
 
     @api.depends("product_id")
     def _compute_expiration_date(self):
@@ -180,6 +229,10 @@ class StockLot(models.Model):
             if "amc_expiry_date" in vals:
                 self._check_service_access()
         self._check_locked_fields(vals)
+        if "blocked_reason" in vals and any(
+            (lot.blocked_reason or False) != (vals["blocked_reason"] or False) for lot in self
+        ):
+            self._check_block_access()
         if "blocked" in vals:
             to_change = self.filtered(lambda lot: lot.blocked != bool(vals["blocked"]))
             if to_change:
@@ -310,7 +363,10 @@ class StockLot(models.Model):
     def _check_block_access(self):
         if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(
-                self.env._("Only Item Tracking Managers can block or unblock lots/serial numbers.")
+                self.env._(
+                    "Only Item Tracking Managers can block or unblock lots/serial numbers, or "
+                    "change the reason of a block."
+                )
             )
 
     def _free_blocked_reservations(self):

@@ -13,7 +13,9 @@ class StockLotStatusLog(models.Model):
         "stock.lot", string="Lot/Serial Number", required=True, ondelete="cascade", index=True
     )
     product_id = fields.Many2one(related="lot_id.product_id")
-    company_id = fields.Many2one(related="lot_id.company_id", store=True, index=True)
+    company_id = fields.Many2one(
+        related="lot_id.company_id", store=True, index=True, precompute=True
+    )
     date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     old_status = fields.Selection(TRACKING_STATUSES)
     new_status = fields.Selection(TRACKING_STATUSES, required=True)

@@ -24,3 +24,20 @@ class StockMove(models.Model):
         return super(
             StockMove, self.with_context(exclude_blocked_lots=True)
         )._get_available_quantity(location_id, lot_id, package_id, owner_id, strict, allow_negative)
+
+    def _generate_serial_move_line_commands(
+        self, field_data, location_dest_id=False, origin_move_line=None
+    ):
+        """No default expiration date on generated serials whose code asks for a manual
+        date (R001-16) or none (R001-17): product_expiry adds one; a date the user gave
+        (e.g. pasted with the numbers) is kept."""
+        typed = [bool(data.get("expiration_date")) for data in field_data]
+        commands = super()._generate_serial_move_line_commands(
+            field_data, location_dest_id, origin_move_line
+        )
+        code = self.product_id.item_tracking_code_id
+        if code.expiration_date_required or code.ignore_expiration:
+            for command, has_date in zip(commands, typed, strict=True):
+                if not has_date:
+                    command[2].pop("expiration_date", None)
+        return commands

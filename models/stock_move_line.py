@@ -10,6 +10,17 @@ from .stock_lot import STATUS_CONTEXT_KEY
 STOCK_USAGES = ("internal", "transit")
 
 
+def format_product_lots(pairs):
+    """'- Product: LOT1, LOT2' lines from (product, lot name) pairs, for error messages."""
+    by_product = defaultdict(list)
+    for product, name in pairs:
+        by_product[product].append(name or "-")
+    return "\n".join(
+        f"- {product.display_name}: {', '.join(sorted(set(names)))}"
+        for product, names in by_product.items()
+    )
+
+
 class StockMoveLine(models.Model):
     _inherit = "stock.move.line"
 
@@ -62,6 +73,12 @@ class StockMoveLine(models.Model):
         written. Rules: blocked numbers (R001-22), specific tracking (R001-13), strict expiration
         (R001-15), manual expiration date (R001-16) and manual warranty date (R001-19).
         """
+        errors = self._get_item_tracking_errors()
+        if errors:
+            raise UserError("\n\n".join(errors))
+
+    def _get_item_tracking_errors(self):
+        """The messages of `_check_item_tracking_rules`, one per rule broken."""
         lines = self.filtered(
             lambda ml: (
                 float_compare(ml.quantity, 0, precision_rounding=ml.product_uom_id.rounding) > 0
@@ -69,7 +86,7 @@ class StockMoveLine(models.Model):
             )
         )
         if not lines:
-            return
+            return []
         lots = lines._get_item_tracking_lots()
         errors = lines._check_blocked_lots(lots)
         coded = lines.filtered(lambda ml: ml.item_tracking_code_id.scope == "inventory")
@@ -78,8 +95,7 @@ class StockMoveLine(models.Model):
             errors += coded._check_strict_expiration(lots)
             errors += coded._check_expiration_date_entered(lots)
             errors += coded._check_warranty_date_entered()
-        if errors:
-            raise UserError("\n\n".join(errors))
+        return errors
 
     def _get_item_tracking_lots(self):
         """Map each line to its lot: `lot_id`, or the existing lot named by `lot_name`."""
@@ -100,13 +116,8 @@ class StockMoveLine(models.Model):
 
     def _format_lines(self, lots=None):
         """'Product: LOT1, LOT2' per product, for error messages."""
-        by_product = defaultdict(list)
-        for ml in self:
-            lot = (lots or {}).get(ml) or ml.lot_id
-            by_product[ml.product_id].append(lot.name or ml.lot_name or "-")
-        return "\n".join(
-            f"- {product.display_name}: {', '.join(sorted(set(names)))}"
-            for product, names in by_product.items()
+        return format_product_lots(
+            (ml.product_id, ((lots or {}).get(ml) or ml.lot_id).name or ml.lot_name) for ml in self
         )
 
     def _check_blocked_lots(self, lots):
@@ -280,9 +291,7 @@ class StockMoveLine(models.Model):
         if not lines:
             return
         lots = lines.lot_id
-        reject_locations = (
-            self.env["res.company"].sudo().search([]).item_tracking_reject_location_id
-        )
+        reject_locations = self.env["res.company"]._get_item_tracking_reject_locations()
         on_hand = {
             lot
             for lot, quantity in self.env["stock.quant"]

@@ -31,6 +31,9 @@ class TestBlocked(ItemTrackingCommon):
         self.assertTrue(self.sn1.blocked)
         with self.assertRaisesRegex(AccessError, "Only Item Tracking Managers"):
             self.sn1.with_user(self.stock_user).blocked = False
+        with self.assertRaisesRegex(AccessError, "Only Item Tracking Managers"):
+            self.sn1.with_user(self.stock_user).blocked_reason = "Cleared by QC"
+        self.assertEqual(self.sn1.blocked_reason, "Quality hold")
         # Other fields stay editable by stock users.
         self.sn1.with_user(self.stock_user).ref = "internal ref"
         self.sn1.with_user(self.manager).blocked = False
@@ -142,3 +145,23 @@ class TestBlocked(ItemTrackingCommon):
         with self.assertRaisesRegex(UserError, "Paint \\(LOT\\): L-BLOCKED"):
             receipt.button_validate()
         self.assertEqual(self._on_hand(self.product_lot, lot), 0.0)
+
+    def test_inventory_count_of_blocked_lot_refused(self):
+        """An inventory adjustment is a stock operation too ("any transaction", as in BC)."""
+        self._block(self.sn1)
+        quant = self.env["stock.quant"]._gather(
+            self.product_serial, self.stock_location, lot_id=self.sn1, strict=True
+        )
+        quant.inventory_quantity = 0
+        with self.assertRaisesRegex(UserError, "SN-B-001"):
+            quant.action_apply_inventory()
+        self.assertEqual(self._on_hand(self.product_serial, self.sn1), 1.0)
+        self.assertEqual(self.sn1.tracking_status, "planned")
+        # The other number is counted as usual.
+        quant2 = self.env["stock.quant"]._gather(
+            self.product_serial, self.stock_location, lot_id=self.sn2, strict=True
+        )
+        quant2.inventory_quantity = 0
+        quant2.action_apply_inventory()
+        self.assertEqual(self._on_hand(self.product_serial, self.sn2), 0.0)
+        self.assertEqual(self.sn2.tracking_status, "written_off")

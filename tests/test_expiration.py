@@ -106,6 +106,33 @@ class TestExpiration(ItemTrackingCommon):
         )
         self.assertTrue(plain.expiration_date, "products without the code keep vanilla dates")
 
+    def test_generated_serials_get_no_default_date(self):
+        """Odoo's serial generator (product_expiry) dates new lines; not for these codes."""
+        self.product_serial.write({"use_expiration_date": True, "expiration_time": 30})
+        self.code_serial.expiration_date_required = True
+        receipt = self._create_picking(self.warehouse.in_type_id, self.product_serial, 2)
+        receipt.move_ids._generate_serial_numbers("SN-GEN-001", 2)
+        self.assertEqual(receipt.move_line_ids.mapped("lot_name"), ["SN-GEN-001", "SN-GEN-002"])
+        self.assertEqual(receipt.move_line_ids.mapped("expiration_date"), [False, False])
+        with self.assertRaisesRegex(UserError, "SN-GEN-001(.|\n)*SN-GEN-002"):
+            receipt.button_validate()
+        self.assertFalse(self.env["stock.lot"].search([("name", "like", "SN-GEN-")]))
+        # A date given with the numbers is the user's own.
+        typed = self._now() + timedelta(days=5)
+        commands = receipt.move_ids._generate_serial_move_line_commands(
+            [{"lot_name": "SN-GEN-003", "quantity": 1, "expiration_date": typed}]
+        )
+        self.assertEqual(commands[0][2]["expiration_date"], typed)
+        self.code_serial.write({"expiration_date_required": False, "ignore_expiration": True})
+        other = self._create_picking(self.warehouse.in_type_id, self.product_serial, 1)
+        other.move_ids._generate_serial_numbers("SN-IGN-001", 1)
+        self.assertFalse(other.move_line_ids.expiration_date)
+        # Without those options product_expiry's default stays.
+        self.code_serial.ignore_expiration = False
+        plain = self._create_picking(self.warehouse.in_type_id, self.product_serial, 1)
+        plain.move_ids._generate_serial_numbers("SN-PLAIN-001", 1)
+        self.assertTrue(plain.move_line_ids.expiration_date)
+
     def test_strict_expiration_form_path(self):
         self.code_lot.strict_expiration = True
         picking = self._create_picking(self.warehouse.out_type_id, self.product_lot, 2)

@@ -116,6 +116,33 @@ class TestItemTrackingCode(ItemTrackingCommon):
         self.assertFalse(consumable.item_tracking_code_id)
         self.assertEqual(consumable.tracking, "none")
 
+    def test_default_code_does_not_override_the_users_choice(self):
+        """In the Inventory app (storable by default) a chosen or emptied code is kept."""
+        self.env.company.default_item_tracking_code_id = self.code_serial
+        Template = self.env["product.template"].with_context(default_is_storable=True)
+        with Form(Template) as form:
+            form.name = "Chosen code"
+            form.item_tracking_code_id = self.code_lot
+        self.assertEqual(form.record.item_tracking_code_id, self.code_lot)
+        self.assertEqual(form.record.tracking, "lot")
+        with Form(Template) as form:
+            form.name = "No code"
+            self.assertEqual(form.item_tracking_code_id, self.code_serial)
+            form.item_tracking_code_id = self.env["item.tracking.code"]
+            form.tracking = "none"
+        self.assertFalse(form.record.item_tracking_code_id)
+        self.assertEqual(form.record.tracking, "none")
+        # A variant added to a used product keeps the product's code and tracking.
+        template = self.product_lot.product_tmpl_id
+        self._create_lot(self.product_lot, "L-VARIANT")
+        variant = (
+            self.env["product.product"]
+            .with_context(default_is_storable=True)
+            .create({"product_tmpl_id": template.id})
+        )
+        self.assertEqual(template.item_tracking_code_id, self.code_lot)
+        self.assertEqual(variant.tracking, "lot")
+
     def test_tracking_locked_on_product_once_it_has_lots(self):
         self._create_lot(self.product_serial, "SN-LOCK-1")
         with self.assertRaisesRegex(UserError, "Drill \\(SN\\).*can't be changed"):

@@ -1,10 +1,13 @@
-from datetime import date
+from datetime import date, timedelta
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
+from lxml import etree
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ItemTrackingCommon
 
@@ -210,6 +213,12 @@ class TestLotCard(ItemTrackingCommon):
         action = self.partner.action_view_item_tracking_lots()
         self.assertEqual(self.env["stock.lot"].search(action["domain"]), self.lot)
         self.assertEqual(self.vendor.item_tracking_lot_count, 0)
+        # Its list shows status, delivery and warranty at a glance.
+        view_id = action["views"][0][0]
+        self.assertEqual(action["views"][0][1], "list")
+        arch = self.env["stock.lot"].get_view(view_id, "list")["arch"]
+        for fname in ("tracking_status", "delivery_date", "warranty_date", "maintenance_status"):
+            self.assertIn(f'name="{fname}"', arch)
 
     # ------------------------------------------------------------------
     # access and multi-company
@@ -322,3 +331,45 @@ class TestLotCard(ItemTrackingCommon):
             [("id", "in", (self.lot | self.fresh_lot).ids)], ["tracking_status"], ["__count"]
         )
         self.assertEqual(dict(groups), {"received": 1, "planned": 1})
+
+    def _search_filter(self, name, lots):
+        """The lots among `lots` that the list's named filter shows (its domain evaluated
+        as the web client does, with today's date)."""
+        arch = self.env["stock.lot"].get_views([(False, "search")])["views"]["search"]["arch"]
+        [node] = etree.fromstring(arch).xpath(f"//filter[@name='{name}']")
+        domain = safe_eval(
+            node.get("domain"),
+            {"context_today": date.today, "relativedelta": relativedelta},
+        )
+        return self.env["stock.lot"].search([("id", "in", lots.ids), *domain])
+
+    def test_list_filters_select_the_right_numbers(self):
+        today = date.today()
+        Lot = self.env["stock.lot"]
+        soon, later, lapsed, none = (
+            self._create_lot(self.product_serial, f"SN-FLT-{i}", warranty_date=warranty)
+            for i, warranty in enumerate(
+                (today + timedelta(days=10), today + timedelta(days=90), today - timedelta(1))
+                + (False,)
+            )
+        )
+        lots = soon | later | lapsed | none
+        self.assertEqual(self._search_filter("under_warranty", lots), soon | later)
+        self.assertEqual(self._search_filter("warranty_expired", lots), lapsed)
+        self.assertEqual(self._search_filter("warranty_ending_soon", lots), soon)
+        self.product_serial.use_expiration_date = True
+        soon.expiration_date = fields.Datetime.now() - timedelta(days=2)
+        later.expiration_date = fields.Datetime.now() + timedelta(days=2)
+        self.assertEqual(self._search_filter("expired", lots), soon)
+        lapsed.blocked = True
+        self.assertEqual(self._search_filter("blocked", lots), lapsed)
+        self.assertEqual(self._search_filter("not_blocked", lots), lots - lapsed)
+        self.assertEqual(self._search_filter("planned", lots), lots)
+        delivery = self._delivery(self.product_serial, [{"lot_id": self.lot}])
+        self._validate(delivery)
+        both = self.lot | self.lot2
+        self.assertEqual(self._search_filter("shipped", both), self.lot)
+        self.assertEqual(self._search_filter("received", both), self.lot2)
+        self.assertEqual(
+            Lot.search([("id", "in", both.ids), ("customer_id", "!=", False)]), self.lot
+        )

@@ -131,6 +131,16 @@ class TestLotStatus(ItemTrackingCommon):
         self.assertEqual(lot.sale_order_id, order2)
         self.assertEqual(len(lot.status_log_ids), 4)
 
+    def test_return_to_vendor_keeps_status(self):
+        """Documented choice: a unit sent back to its vendor keeps its status (no key fits)."""
+        order, receipt = self._purchase_receipt(["SN-V1", "SN-V2"])
+        lot = self._lot("SN-V1")
+        self._return(receipt, lot)
+        self.assertEqual(self._on_hand(self.product_serial, lot), 0.0)
+        self.assertEqual(lot.tracking_status, "received")
+        self.assertEqual(lot.status_log_ids.mapped("new_status"), ["received"])
+        self.assertEqual(lot.supplier_id, self.vendor)
+
     def test_internal_and_inter_warehouse_transfer_keep_received(self):
         self._purchase_receipt(["SN-I1"])
         lot = self._lot("SN-I1")
@@ -206,6 +216,10 @@ class TestLotStatus(ItemTrackingCommon):
         # neither counted on hand nor reservable
         self.assertEqual(self.product_serial.qty_available, 1)
         self.assertEqual(lot.product_qty, 0)
+        Lot = self.env["stock.lot"]
+        self.assertNotIn(lot, Lot.search([("product_qty", ">", 0)]))
+        self.assertIn(lot, Lot.search([("product_qty", "=", 0)]))
+        self.assertIn(self._lot("SN-J2"), Lot.search([("product_qty", ">", 0)]))
         delivery = self._create_picking(self.warehouse.out_type_id, self.product_serial, 2)
         delivery.action_assign()
         self.assertEqual(delivery.move_ids.move_line_ids.lot_id, self._lot("SN-J2"))
@@ -316,12 +330,15 @@ class TestLotStatus(ItemTrackingCommon):
     # installation on an existing database
     # ------------------------------------------------------------------
     def test_install_hook_computes_existing_lots(self):
-        order, receipt = self._purchase_receipt(["SN-H1", "SN-H2", "SN-H3"])
-        shipped, on_hand, scrapped = (self._lot(name) for name in ("SN-H1", "SN-H2", "SN-H3"))
+        order, receipt = self._purchase_receipt(["SN-H1", "SN-H2", "SN-H3", "SN-H5"])
+        shipped, on_hand, scrapped, sent_back = (
+            self._lot(name) for name in ("SN-H1", "SN-H2", "SN-H3", "SN-H5")
+        )
         sale, delivery = self._sale_delivery(shipped)
         self._scrap(scrapped)
+        self._return(receipt, sent_back)
         untouched = self._create_lot(self.product_serial, "SN-H4")
-        lots = shipped | on_hand | scrapped | untouched
+        lots = shipped | on_hand | scrapped | untouched | sent_back
         self.env.flush_all()
         # as before the installation of the add-on
         self.env.cr.execute(
@@ -363,6 +380,14 @@ class TestLotStatus(ItemTrackingCommon):
                     "tracking_status": "planned",
                     "supplier_id": False,
                     "purchase_order_id": False,
+                    "customer_id": False,
+                    "sale_order_id": False,
+                },
+                {
+                    # back to the vendor: received, as the stock operations leave it
+                    "tracking_status": "received",
+                    "supplier_id": self.vendor.id,
+                    "purchase_order_id": order.id,
                     "customer_id": False,
                     "sale_order_id": False,
                 },

@@ -29,10 +29,10 @@ class TestMrpRules(ItemTrackingCommon):
         cls._put_in_stock(cls.product_lot, cls.expired, 10)
         cls._put_in_stock(cls.product_lot, cls.fresh, 10)
 
-    def _mo_consuming(self, lot, quantity=2.0):
+    def _mo_consuming(self, lot, quantity=2.0, product=None, bom=None):
         form = Form(self.env["mrp.production"])
-        form.product_id = self.finished
-        form.bom_id = self.bom
+        form.product_id = product or self.finished
+        form.bom_id = bom or self.bom
         form.product_qty = 1
         production = form.save()
         production.action_confirm()
@@ -81,3 +81,41 @@ class TestMrpRules(ItemTrackingCommon):
         with self.assertRaisesRegex(UserError, r"blocked(.|\n)*L-MO-OK"):
             production.button_mark_done()
         self.assertNotEqual(production.state, "done")
+
+    def _mo_producing(self, finished_lot_name):
+        """An MO of one serial-tracked assembly, component picked, ready to close."""
+        finished = self._create_product(
+            "Tracked assembly", self.code_serial, use_expiration_date=True, expiration_time=10
+        )
+        bom = self.bom.copy({"product_tmpl_id": finished.product_tmpl_id.id})
+        production = self._mo_consuming(self.fresh, product=finished, bom=bom)
+        lot = self._create_lot(finished, finished_lot_name)
+        production.lot_producing_id = lot
+        return production, lot
+
+    def test_expiration_date_required_on_production_output(self):
+        """R001-16 also applies to what manufacturing produces."""
+        self.code_serial.expiration_date_required = True
+        production, lot = self._mo_producing("SN-MO-OUT-1")
+        self.assertFalse(lot.expiration_date, "no computed default date")
+        with self.assertRaisesRegex(UserError, r"expiration date(.|\n)*SN-MO-OUT-1"):
+            production.button_mark_done()
+        self.assertNotEqual(production.state, "done")
+        self.assertEqual(self._on_hand(self.product_lot, self.fresh), 10.0)
+        self.assertEqual(self._on_hand(production.product_id, lot), 0.0)
+        lot.expiration_date = self._now() + timedelta(days=90)
+        production.button_mark_done()
+        self.assertEqual(production.state, "done")
+        self.assertEqual(self._on_hand(production.product_id, lot), 1.0)
+
+    def test_blocked_finished_serial_refused(self):
+        production, lot = self._mo_producing("SN-MO-BLK-1")
+        lot.blocked = True
+        with self.assertRaisesRegex(UserError, r"blocked(.|\n)*SN-MO-BLK-1"):
+            production.button_mark_done()
+        self.assertNotEqual(production.state, "done")
+        self.assertEqual(self._on_hand(self.product_lot, self.fresh), 10.0)
+        lot.blocked = False
+        production.button_mark_done()
+        self.assertEqual(production.state, "done")
+        self.assertEqual(lot.product_qty, 1.0)
