@@ -345,20 +345,16 @@ class StockMoveLine(models.Model):
             )
             if new_status and new_status != lot.tracking_status:
                 vals["tracking_status"] = new_status
-                ml = last_line[lot]
                 logs.append(
                     {
-                        "lot_id": lot.id,
+                        "lot": lot,
                         "old_status": lot.tracking_status,
                         "new_status": new_status,
-                        "move_line_id": ml.id,
-                        "reference": ml.reference,
-                        "user_id": self.env.uid,
+                        "move_line": last_line[lot],
                     }
                 )
         self._write_lot_values(vals_by_lot)
-        if logs:
-            self.env["stock.lot.status.log"].sudo().create(logs)
+        self.env["stock.lot.status.log"].sudo()._create_status_logs(logs)
 
     @api.model
     def _get_lot_status(self, lot, last_line, has_on_hand, reject_locations):
