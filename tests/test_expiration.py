@@ -133,6 +133,26 @@ class TestExpiration(ItemTrackingCommon):
         plain.move_ids._generate_serial_numbers("SN-PLAIN-001", 1)
         self.assertTrue(plain.move_line_ids.expiration_date)
 
+    def test_ignore_expiration_form(self):
+        """R001-17 through the detailed operations: no date proposed, unlike vanilla."""
+        picking = self._create_picking(self.warehouse.in_type_id, self.product_lot, 4)
+        move_form = Form(picking.move_ids, view="stock.view_stock_move_operations")
+        with move_form.move_line_ids.edit(0) as line:
+            line.lot_name = "L-FORM-DATED"
+            self.assertTrue(line.expiration_date, "vanilla proposes a date")
+        self.code_lot.ignore_expiration = True
+        picking = self._create_picking(self.warehouse.in_type_id, self.product_lot, 4)
+        move_form = Form(picking.move_ids, view="stock.view_stock_move_operations")
+        with move_form.move_line_ids.edit(0) as line:
+            line.lot_name = "L-FORM-IGN"
+            line.quantity = 4
+            self.assertFalse(line.expiration_date, "no computed date")
+        move_form.save()
+        self._validate(picking)
+        lot = picking.move_line_ids.lot_id
+        self.assertEqual(lot.name, "L-FORM-IGN")
+        self.assertFalse(lot.expiration_date)
+
     def test_strict_expiration_form_path(self):
         self.code_lot.strict_expiration = True
         picking = self._create_picking(self.warehouse.out_type_id, self.product_lot, 2)

@@ -155,6 +155,22 @@ class TestItemTrackingCode(ItemTrackingCommon):
         self.product_serial.item_tracking_code_id = other
         self.assertEqual(self.product_serial.tracking, "serial")
 
+    def test_tracking_locked_in_product_form(self):
+        """R004-08 through the product form: refused once used, allowed before."""
+        self._create_lot(self.product_serial, "SN-LOCK-F")
+        form = Form(self.product_serial.product_tmpl_id)
+        form.item_tracking_code_id = self.code_lot
+        with self.assertRaisesRegex(UserError, "Drill \\(SN\\).*can't be changed"):
+            form.save()
+        self.env.invalidate_all()
+        self.assertEqual(self.product_serial.item_tracking_code_id, self.code_serial)
+        self.assertEqual(self.product_serial.tracking, "serial")
+        # An unused product changes code, and tracking with it, from the same form.
+        with Form(self.product_lot.product_tmpl_id) as form:
+            form.item_tracking_code_id = self.code_serial
+            self.assertEqual(form.tracking, "serial")
+        self.assertEqual(self.product_lot.tracking, "serial")
+
     def test_tracking_locked_through_code_once_product_has_lots(self):
         self._create_lot(self.product_serial, "SN-LOCK-1")
         with self.assertRaisesRegex(UserError, "Drill \\(SN\\).*can't be changed"):
