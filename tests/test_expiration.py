@@ -73,15 +73,24 @@ class TestExpiration(ItemTrackingCommon):
         self.assertTrue(picking.move_line_ids.expiration_date)
         self._validate(picking)
 
-    def test_expiration_date_required_form(self):
-        self.code_lot.expiration_date_required = True
+    def _type_receipt_line(self, lot_name, quantity=None, save=True):
+        """A new receipt of 4 Paint whose line gets `lot_name` typed in the detailed
+        operations; returns it and the expiration date the form proposed."""
         picking = self._create_picking(self.warehouse.in_type_id, self.product_lot, 4)
         move_form = Form(picking.move_ids, view="stock.view_stock_move_operations")
         with move_form.move_line_ids.edit(0) as line:
-            line.lot_name = "L-FORM-1"
-            line.quantity = 4
-            self.assertFalse(line.expiration_date, "no computed default date")
-        move_form.save()
+            line.lot_name = lot_name
+            if quantity:
+                line.quantity = quantity
+            proposed = line.expiration_date
+        if save:
+            move_form.save()
+        return picking, proposed
+
+    def test_expiration_date_required_form(self):
+        self.code_lot.expiration_date_required = True
+        picking, proposed = self._type_receipt_line("L-FORM-1", 4)
+        self.assertFalse(proposed, "no computed default date")
         with self.assertRaisesRegex(UserError, "L-FORM-1"):
             picking.button_validate()
         move_form = Form(picking.move_ids, view="stock.view_stock_move_operations")
@@ -135,19 +144,11 @@ class TestExpiration(ItemTrackingCommon):
 
     def test_ignore_expiration_form(self):
         """R001-17 through the detailed operations: no date proposed, unlike vanilla."""
-        picking = self._create_picking(self.warehouse.in_type_id, self.product_lot, 4)
-        move_form = Form(picking.move_ids, view="stock.view_stock_move_operations")
-        with move_form.move_line_ids.edit(0) as line:
-            line.lot_name = "L-FORM-DATED"
-            self.assertTrue(line.expiration_date, "vanilla proposes a date")
+        _picking, proposed = self._type_receipt_line("L-FORM-DATED", save=False)
+        self.assertTrue(proposed, "vanilla proposes a date")
         self.code_lot.ignore_expiration = True
-        picking = self._create_picking(self.warehouse.in_type_id, self.product_lot, 4)
-        move_form = Form(picking.move_ids, view="stock.view_stock_move_operations")
-        with move_form.move_line_ids.edit(0) as line:
-            line.lot_name = "L-FORM-IGN"
-            line.quantity = 4
-            self.assertFalse(line.expiration_date, "no computed date")
-        move_form.save()
+        picking, proposed = self._type_receipt_line("L-FORM-IGN", 4)
+        self.assertFalse(proposed, "no computed date")
         self._validate(picking)
         lot = picking.move_line_ids.lot_id
         self.assertEqual(lot.name, "L-FORM-IGN")
