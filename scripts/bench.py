@@ -448,14 +448,14 @@ def parse_sizes(text):
 
 
 def default_repeat(n, flow=None):
-    """Runs per side at size ``n`` when not given: 3 to n=100, 2 to 1000, else 1.
+    """Runs per side at size ``n`` when not given: 5 to n=100, 3 to 1000, else 2.
 
     The lot flow handles N/10 lots, so it is as cheap as a serial flow of N/10 and gets
     the repeats of that size: a single run of a few seconds is too noisy to compare.
     """
     if flow == "receipt_delivery_lot":
         n //= LOT_SIZE
-    return 3 if n <= 100 else 2 if n <= 1000 else 1
+    return 5 if n <= 100 else 3 if n <= 1000 else 2
 
 
 def summarize(measures):
@@ -551,7 +551,7 @@ def build_parser():
         type=int,
         default=int(os.environ.get("BENCH_REPEAT") or 0),
         help="runs per side and size, the lowest time is reported (default: "
-        "$BENCH_REPEAT, else 3 up to n=100, 2 up to 1000, 1 above)",
+        "$BENCH_REPEAT, else 5 up to n=100, 3 up to 1000, 2 above)",
     )
     parser.add_argument(
         "--aa",
