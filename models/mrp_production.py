@@ -1,7 +1,7 @@
 from odoo import models
 from odoo.exceptions import UserError
 
-from .stock_move_line import format_product_lots
+from .stock_move_line import blocked_lots_message, missing_expiration_message
 
 
 class MrpProduction(models.Model):
@@ -33,21 +33,14 @@ class MrpProduction(models.Model):
         errors = []
         if blocked:
             errors.append(
-                self.env._(
-                    "These lots/serial numbers are blocked and can't be moved:\n%(lines)s",
-                    lines=format_product_lots(
-                        (mo.product_id, mo.lot_producing_id.name) for mo in blocked
-                    ),
+                blocked_lots_message(
+                    self.env, [(mo.product_id, mo.lot_producing_id.name) for mo in blocked]
                 )
             )
         if undated:
             errors.append(
-                self.env._(
-                    "Enter the expiration date of these lots/serial numbers before validating:\n"
-                    "%(lines)s",
-                    lines=format_product_lots(
-                        (mo.product_id, mo.lot_producing_id.name) for mo in undated
-                    ),
+                missing_expiration_message(
+                    self.env, [(mo.product_id, mo.lot_producing_id.name) for mo in undated]
                 )
             )
         return errors

@@ -220,7 +220,34 @@ class StockLot(models.Model):
                 self._raise_status_write()
             if any(vals.get("amc_expiry_date") for vals in vals_list):
                 self._check_service_access()
-        return super().create(vals_list)
+        vals_list = self._drop_new_lot_locations(vals_list)
+        return super(StockLot, self.with_context(default_location_id=False)).create(vals_list)
+
+    @api.model
+    def _drop_new_lot_locations(self, vals_list):
+        """New lots get no location (R004-10): a new number has no stock, and only stock
+        operations put it somewhere (vanilla stores the location given, which then claims
+        stock that isn't there). A location that merely echoes the context's default (a
+        form opened from a transfer sends it back) is dropped; one given explicitly is
+        refused, naming the numbers."""
+        default_location = self.env.context.get("default_location_id")
+        explicit = [
+            vals.get("name") or "-"
+            for vals in vals_list
+            if vals.get("location_id") and vals["location_id"] != default_location
+        ]
+        if explicit:
+            raise UserError(
+                self.env._(
+                    "A new lot/serial number can't be given a location: stock operations "
+                    "(a receipt, an inventory adjustment) put it in one. Numbers: %(lots)s",
+                    lots=", ".join(explicit),
+                )
+            )
+        return [
+            {key: value for key, value in vals.items() if key != "location_id"}
+            for vals in vals_list
+        ]
 
     def write(self, vals):
         if not self.env.context.get(STATUS_CONTEXT_KEY):
@@ -369,19 +396,23 @@ class StockLot(models.Model):
                 )
             )
 
-    def _free_blocked_reservations(self):
-        """Drop the open reservations of lots that were just blocked (R001-22)."""
-        lines = (
+    def _get_open_move_lines(self, picked):
+        """Move lines of these lots on open operations, picked or not (sudo)."""
+        return (
             self.env["stock.move.line"]
             .sudo()
             .search(
                 [
                     ("lot_id", "in", self.ids),
                     ("state", "not in", ("done", "cancel")),
-                    ("picked", "=", False),
+                    ("picked", "=", picked),
                 ]
             )
         )
+
+    def _free_blocked_reservations(self):
+        """Drop the open reservations of lots that were just blocked (R001-22)."""
+        lines = self._get_open_move_lines(picked=False)
         if lines:
             moves = lines.move_id
             lines.unlink()

@@ -21,6 +21,22 @@ def format_product_lots(pairs):
     )
 
 
+def blocked_lots_message(env, pairs):
+    """The refusal of blocked numbers (R001-22), from (product, lot name) pairs."""
+    return env._(
+        "These lots/serial numbers are blocked and can't be moved:\n%(lines)s",
+        lines=format_product_lots(pairs),
+    )
+
+
+def missing_expiration_message(env, pairs):
+    """The refusal of numbers without a manual expiration date (R001-16)."""
+    return env._(
+        "Enter the expiration date of these lots/serial numbers before validating:\n%(lines)s",
+        lines=format_product_lots(pairs),
+    )
+
+
 class StockMoveLine(models.Model):
     _inherit = "stock.move.line"
 
@@ -116,20 +132,19 @@ class StockMoveLine(models.Model):
 
     def _format_lines(self, lots=None):
         """'Product: LOT1, LOT2' per product, for error messages."""
-        return format_product_lots(
+        return format_product_lots(self._product_lot_pairs(lots))
+
+    def _product_lot_pairs(self, lots=None):
+        """(product, lot name) per line, for error messages."""
+        return [
             (ml.product_id, ((lots or {}).get(ml) or ml.lot_id).name or ml.lot_name) for ml in self
-        )
+        ]
 
     def _check_blocked_lots(self, lots):
         blocked = self.filtered(lambda ml: lots.get(ml) and lots[ml].blocked)
         if not blocked:
             return []
-        return [
-            self.env._(
-                "These lots/serial numbers are blocked and can't be moved:\n%(lines)s",
-                lines=blocked._format_lines(lots),
-            )
-        ]
+        return [blocked_lots_message(self.env, blocked._product_lot_pairs(lots))]
 
     def _check_specific_tracking(self, lots):
         outgoing = self.filtered(
@@ -224,13 +239,7 @@ class StockMoveLine(models.Model):
         )
         if not missing:
             return []
-        return [
-            self.env._(
-                "Enter the expiration date of these lots/serial numbers before validating:\n"
-                "%(lines)s",
-                lines=missing._format_lines(lots),
-            )
-        ]
+        return [missing_expiration_message(self.env, missing._product_lot_pairs(lots))]
 
     def _check_warranty_date_entered(self):
         missing = self.filtered(

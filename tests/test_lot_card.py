@@ -6,7 +6,7 @@ from lxml import etree
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .common import ItemTrackingCommon
@@ -92,6 +92,24 @@ class TestLotCard(ItemTrackingCommon):
         self.assertTrue(self.lot.exists())
         self.fresh_lot.unlink()
         self.assertFalse(self.fresh_lot.exists())
+
+    # R004-10
+    def test_new_lot_gets_no_location(self):
+        Lot = self.env["stock.lot"]
+        with self.assertRaisesRegex(UserError, "SN-LOC-1"):
+            self._create_lot(self.product_serial, "SN-LOC-1", location_id=self.stock_location.id)
+        self.assertFalse(Lot.search([("name", "=", "SN-LOC-1")]))
+        # A form opened from a transfer gets the transfer's location as default: dropped.
+        form = Form(Lot.with_context(default_location_id=self.stock_location.id))
+        form.name = "SN-LOC-2"
+        form.product_id = self.product_serial
+        self.assertEqual(form.location_id, self.stock_location)
+        lot = form.save()
+        self.assertFalse(lot.location_id)
+        self.assertEqual(lot.product_qty, 0)
+        # Once received, the lot's location is where its stock is.
+        self._put_in_stock(self.product_serial, lot)
+        self.assertEqual(lot.location_id, self.stock_location)
 
     def test_status_not_writable(self):
         with self.assertRaisesRegex(UserError, "set by stock operations"):

@@ -1,4 +1,5 @@
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from ..hooks import post_init_hook
@@ -227,6 +228,25 @@ class TestLotStatus(ItemTrackingCommon):
         scrap = self._scrap(lot, self.reject_location)
         self.assertEqual(lot.tracking_status, "written_off")
         self._assert_log(lot, "rejected", "written_off", scrap.name)
+
+    def test_reject_refuses_picked_lot(self):
+        self._purchase_receipt(["SN-J4", "SN-J5"])
+        lot, other = self._lot("SN-J4"), self._lot("SN-J5")
+        delivery = self._create_picking(self.warehouse.out_type_id, self.product_serial, 2)
+        delivery.action_assign()
+        line = delivery.move_line_ids.filtered(lambda ml: ml.lot_id == lot)
+        line.picked = True
+        wizard = self.env["stock.lot.reject"].with_context(active_ids=lot.ids)
+        with self.assertRaisesRegex(UserError, f"SN-J4: {delivery.name}"):
+            wizard.create({"reason": "dented"}).action_confirm()
+        self.assertEqual(lot.tracking_status, "received")
+        self.assertEqual(lot.location_id, self.stock_location)
+        self.assertEqual(delivery.move_line_ids.lot_id, lot | other)
+        # once unpicked, its reservation is dropped and the number rejected
+        line.picked = False
+        wizard.create({"reason": "dented"}).action_confirm()
+        self.assertEqual(lot.tracking_status, "rejected")
+        self.assertEqual(delivery.move_line_ids.lot_id, other)
 
     def test_reject_refuses_lot_not_on_hand(self):
         lot = self._create_lot(self.product_serial, "SN-J3")

@@ -27,6 +27,7 @@ class StockLotReject(models.TransientModel):
         lots = self.lot_ids or self.env["stock.lot"].browse(self.env.context.get("active_ids", []))
         if not lots:
             raise UserError(self.env._("Select the lots/serial numbers to reject."))
+        self._check_not_picked(lots)
         lots._free_blocked_reservations()
         companies = lots.company_id | self.env.company
         companies._create_item_tracking_reject_location()
@@ -98,3 +99,22 @@ class StockLotReject(models.TransientModel):
         body = Markup("<p>%s</p>") % self.env._("Rejected: %(reason)s", reason=self.reason)
         lots._message_log_batch(bodies={lot.id: body for lot in lots})
         return {"type": "ir.actions.act_window_close"}
+
+    def _check_not_picked(self, lots):
+        """Refuse to reject numbers already picked on an open operation: the picker has them
+        in hand, and validating that operation after the rejection would take stock that is
+        no longer there. (Reservations not picked yet are simply dropped.)"""
+        picked = lots._get_open_move_lines(picked=True).filtered(
+            lambda ml: ml.location_id.usage == "internal"
+        )
+        if picked:
+            raise UserError(
+                self.env._(
+                    "These lots/serial numbers are picked on open operations; unpick them "
+                    "there before rejecting them:\n%(lines)s",
+                    lines="\n".join(
+                        f"- {ml.lot_id.display_name}: {ml.reference or ml.move_id.name}"
+                        for ml in picked
+                    ),
+                )
+            )
