@@ -221,7 +221,10 @@ class StockLot(models.Model):
             if any(vals.get("amc_expiry_date") for vals in vals_list):
                 self._check_service_access()
         vals_list = self._drop_new_lot_locations(vals_list)
-        return super(StockLot, self.with_context(default_location_id=False)).create(vals_list)
+        lots = self
+        if self.env.context.get("default_location_id"):
+            lots = self.with_context(default_location_id=False)
+        return super(StockLot, lots).create(vals_list)
 
     @api.model
     def _drop_new_lot_locations(self, vals_list):
