@@ -8,6 +8,8 @@ from ..tools.date_formula import apply_date_formula
 from .stock_lot import STATUS_CONTEXT_KEY
 
 STOCK_USAGES = ("internal", "transit")
+# Cursor cache key: the lines a picking validation checked (see _was_checked_for_validation).
+CHECKED_LINES_KEY = "stock_item_tracking.checked_lines"
 
 
 def format_product_lots(pairs):
@@ -54,8 +56,8 @@ class StockMoveLine(models.Model):
         """No computed default date when the code asks for manual entry or ignores dates."""
         manual = self.filtered(
             lambda ml: (
-                ml.item_tracking_code_id.expiration_date_required
-                or ml.item_tracking_code_id.ignore_expiration
+                ml.product_id.item_tracking_code_id.expiration_date_required
+                or ml.product_id.item_tracking_code_id.ignore_expiration
             )
         )
         for line in manual:
@@ -72,7 +74,8 @@ class StockMoveLine(models.Model):
         return res
 
     def _action_done(self):
-        self._check_item_tracking_rules()
+        if not self._was_checked_for_validation():
+            self._check_item_tracking_rules()
         res = super()._action_done()
         done = self.exists()
         done._set_lot_warranty_dates()
@@ -93,6 +96,45 @@ class StockMoveLine(models.Model):
         if errors:
             raise UserError("\n\n".join(errors))
 
+    def _get_item_tracking_fingerprint(self):
+        """What the rules look at, per line id (see `_was_checked_for_validation`)."""
+        return {
+            ml.id: (
+                ml.product_id.id,
+                ml.product_uom_id.id,
+                ml.quantity,
+                ml.lot_id.id,
+                ml.lot_name,
+                ml.lot_id.blocked,
+                ml.lot_id.expiration_date,
+                ml.location_id.id,
+                ml.location_dest_id.id,
+                ml.expiration_date,
+                ml.warranty_date,
+            )
+            for ml in self
+        }
+
+    def _remember_checked_for_validation(self):
+        """Called by a picking's validation once these lines passed the rules: the
+        `_action_done` of the same `button_validate` needn't check them again. Outside a
+        validation (no record under way) nothing is remembered."""
+        if CHECKED_LINES_KEY in self.env.cr.cache:
+            self.env.cr.cache[CHECKED_LINES_KEY] = self._get_item_tracking_fingerprint()
+
+    def _was_checked_for_validation(self):
+        """True when every line was checked, unchanged, earlier in the same validation.
+
+        A subset of checked lines passes too: every rule is per line, but for the on-hand
+        quantities of specific tracking, which a subset needs less of."""
+        checked = self.env.cr.cache.get(CHECKED_LINES_KEY)
+        if not self:
+            return True  # nothing to check
+        if not checked:
+            return False
+        fingerprint = self._get_item_tracking_fingerprint()
+        return all(checked.get(line_id) == values for line_id, values in fingerprint.items())
+
     def _get_item_tracking_errors(self):
         """The messages of `_check_item_tracking_rules`, one per rule broken."""
         lines = self.filtered(
@@ -105,7 +147,7 @@ class StockMoveLine(models.Model):
             return []
         lots = lines._get_item_tracking_lots()
         errors = lines._check_blocked_lots(lots)
-        coded = lines.filtered(lambda ml: ml.item_tracking_code_id.scope == "inventory")
+        coded = lines.filtered(lambda ml: ml.product_id.item_tracking_code_id.scope == "inventory")
         if coded:
             errors += coded._check_specific_tracking(lots)
             errors += coded._check_strict_expiration(lots)
@@ -149,7 +191,8 @@ class StockMoveLine(models.Model):
     def _check_specific_tracking(self, lots):
         outgoing = self.filtered(
             lambda ml: (
-                ml.item_tracking_code_id.specific_tracking and ml.location_id.usage in STOCK_USAGES
+                ml.product_id.item_tracking_code_id.specific_tracking
+                and ml.location_id.usage in STOCK_USAGES
             )
         )
         if not outgoing:
@@ -209,7 +252,7 @@ class StockMoveLine(models.Model):
         now = fields.Datetime.now()
         expired = self.filtered(
             lambda ml: (
-                ml.item_tracking_code_id.strict_expiration
+                ml.product_id.item_tracking_code_id.strict_expiration
                 and ml.location_id.usage in STOCK_USAGES
                 and ml.location_dest_id.usage in ("customer", "production")
                 and lots.get(ml)
@@ -230,7 +273,7 @@ class StockMoveLine(models.Model):
     def _check_expiration_date_entered(self, lots):
         missing = self.filtered(
             lambda ml: (
-                ml.item_tracking_code_id.expiration_date_required
+                ml.product_id.item_tracking_code_id.expiration_date_required
                 and ml.location_id.usage in ("supplier", "production")
                 and ml.location_dest_id.usage in STOCK_USAGES
                 and not ml.expiration_date
@@ -244,7 +287,7 @@ class StockMoveLine(models.Model):
     def _check_warranty_date_entered(self):
         missing = self.filtered(
             lambda ml: (
-                ml.item_tracking_code_id.warranty_date_required
+                ml.product_id.item_tracking_code_id.warranty_date_required
                 and ml.location_dest_id.usage == "customer"
                 and not ml.warranty_date
             )
@@ -265,13 +308,13 @@ class StockMoveLine(models.Model):
             lambda ml: (
                 ml.lot_id
                 and ml.location_dest_id.usage == "customer"
-                and (ml.warranty_date or ml.item_tracking_code_id.warranty_formula)
+                and (ml.warranty_date or ml.product_id.item_tracking_code_id.warranty_formula)
             )
         )
         lots_by_date = defaultdict(lambda: self.env["stock.lot"])
         for ml in delivered:
             date = ml.warranty_date or apply_date_formula(
-                ml.item_tracking_code_id.warranty_formula,
+                ml.product_id.item_tracking_code_id.warranty_formula,
                 fields.Date.context_today(ml, ml.date),
             )
             lots_by_date[date] |= ml.lot_id

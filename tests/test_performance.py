@@ -1,5 +1,9 @@
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from ..models.stock_move_line import CHECKED_LINES_KEY
 from .common import ItemTrackingCommon
 
 
@@ -48,3 +52,47 @@ class TestBatchedRules(ItemTrackingCommon):
         small = self._count_queries(self.lots[:2])
         large = self._count_queries(self.lots[2:])
         self.assertEqual(small, large)
+
+    def test_picking_validation_checks_the_rules_once(self):
+        picking = self._delivery(
+            self.product_serial,
+            [{"lot_id": lot, "warranty_date": "2030-01-01"} for lot in self.lots[:3]],
+        )
+        Line = type(self.env["stock.move.line"])
+        original = Line._get_item_tracking_errors
+        calls = []
+
+        def counting(lines):
+            calls.append(lines.ids)
+            return original(lines)
+
+        with patch.object(Line, "_get_item_tracking_errors", counting):
+            picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(len(calls), 1)  # in the pre-hook; _action_done trusts it
+        self.assertEqual(set(self.lots[:3].mapped("tracking_status")), {"shipped"})
+
+    def test_changed_line_is_checked_again(self):
+        picking = self._delivery(
+            self.product_serial,
+            [{"lot_id": lot, "warranty_date": "2030-01-01"} for lot in self.lots[3:5]],
+        )
+        lines = picking.move_line_ids
+        status = self.lots[3].tracking_status
+        cache = self.env.cr.cache
+        cache[CHECKED_LINES_KEY] = {}
+        try:
+            lines._remember_checked_for_validation()
+            self.assertTrue(lines._was_checked_for_validation())
+            self.assertTrue(lines[:1]._was_checked_for_validation())  # a subset
+            self.lots[3].sudo().blocked = True  # changed after the check
+            self.assertFalse(lines._was_checked_for_validation())
+            with self.assertRaisesRegex(UserError, "SN-PERF-003"):
+                lines._action_done()
+            self.assertEqual(self.lots[3].tracking_status, status)
+            self.assertEqual(self._on_hand(self.product_serial, self.lots[3]), 1)
+        finally:
+            cache.pop(CHECKED_LINES_KEY, None)
+        # outside a validation nothing is remembered: every line is checked
+        lines._remember_checked_for_validation()
+        self.assertFalse(lines._was_checked_for_validation())
