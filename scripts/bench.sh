@@ -13,8 +13,9 @@
 # bench.py rolls back everything it does, so the databases stay as built.
 #
 # Environment: BENCH_SIZES (default 100,1000,5000), BENCH_FLOWS (default: all),
-# BENCH_REPEAT (runs per side; default 5 up to n=100, 3 up to 1000, 2 above; the lot
-# flow counts as N/10),
+# BENCH_REPEAT (runs per side, alternating sides; default 5 up to n=100, 3 up to 1000,
+# 2 above; the lot flow counts as N/10), BENCH_ATTEMPTS (measurements of each measured
+# part per run, from the same state; default 2); the lowest time counts.
 # BENCH_FRESH=1 (rebuild the vanilla database too), BENCH_VANILLA_DB, BENCH_ADDON_DB.
 # Extra arguments go to bench.py (e.g. --aa for an A/A check of the noise).
 #
