@@ -2,7 +2,7 @@
 """Compare stock flows on a vanilla database and on one with ``stock_item_tracking``.
 
 Run by ``scripts/bench.sh`` (``make bench``) with the Odoo python, in ONE process that
-opens both registries and runs the same flows on each, alternating between them:
+opens both registries and runs the same flows on each, taking turns (see Repeats):
 
 ``receipt_serial``
     Receipt of N serial-tracked units from a vendor to WH/Stock; serials are generated
@@ -26,12 +26,15 @@ would run. The record cache is emptied before the measured part, as a new reques
 would have it; the registries' ormcaches are warmed once by a small unmeasured run of
 every flow.
 
-Repeats: the sides take turns, run after run (the side that starts alternates), and a
-run measures each measured part more than once ("attempts"): every attempt but the
-last inside a savepoint that is then rolled back, so the part is measured again from
-the same state without paying again for the setup before it. The lowest time of all
-the measurements of a side is its figure: this machine's noise (other virtual machines,
-garbage collection, I/O) only ever adds time.
+Repeats: a run measures each measured part more than once ("attempts"): every attempt
+but the last inside a savepoint that is then rolled back, so the part is measured again
+from the same state without paying again for the setup before it. The two sides run a
+flow as a pair, each in its own thread but one at a time, taking turns at every attempt
+(vanilla attempt 1, add-on attempt 1, vanilla attempt 2, ...), so that a slow spell of
+this shared machine, which lasts minutes, weighs on both sides alike; the side that
+starts alternates from one pair to the next. The lowest time of all the measurements of
+a side is its figure: noise (other virtual machines, garbage collection, I/O) only ever
+adds time.
 
 PostgreSQL statistics: in real use the receipt is committed, and autovacuum analyses
 its thousands of new rows, long before anyone validates the delivery. Here both happen
@@ -57,6 +60,7 @@ import argparse
 import gc
 import os
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -114,6 +118,41 @@ def analyze_stock_tables(cr):
     cr.execute("ANALYZE " + ", ".join(tables))  # names from STOCK_TABLES only
 
 
+class Baton:
+    """Lets the two sides' flows, each in its own thread, run one at a time and take
+    turns at every measured attempt: A's setup, B's setup, A's attempt 1, B's attempt 1,
+    A's attempt 2, and so on. Paired attempts are seconds apart, so a slow spell of the
+    machine weighs on both sides alike. Only the holder runs; a side that finished (or
+    failed) leaves the baton to the other for good."""
+
+    def __init__(self, labels):
+        self.labels = list(labels)
+        self.holder = self.labels[0]
+        self.finished = set()
+        self.condition = threading.Condition()
+
+    def _other(self, label):
+        return next(other for other in self.labels if other != label)
+
+    def wait(self, label):
+        with self.condition:
+            self.condition.wait_for(lambda: self.holder == label)
+
+    def take_turns(self, label):
+        """Hand the baton to the other side (unless it finished), and wait for it back."""
+        with self.condition:
+            if self._other(label) not in self.finished:
+                self.holder = self._other(label)
+                self.condition.notify_all()
+            self.condition.wait_for(lambda: self.holder == label)
+
+    def finish(self, label):
+        with self.condition:
+            self.finished.add(label)
+            self.holder = self._other(label)
+            self.condition.notify_all()
+
+
 @dataclass
 class Recorder:
     """Collects the measured phases of one flow run on one side.
@@ -125,6 +164,8 @@ class Recorder:
 
     env: object
     attempts: int = 1
+    baton: object = None  # a Baton when the two sides run side by side (see run_pair)
+    label: str = ""
     primary: list = field(default_factory=list)  # [(label, [Measure per attempt])]
     secondary: dict = field(default_factory=dict)
 
@@ -145,6 +186,8 @@ class Recorder:
         measures = []
         result = None
         for attempt in range(attempts):
+            if primary and self.baton is not None:
+                self.baton.take_turns(self.label)  # the other side measures in between
             savepoint = cr.savepoint() if attempt < attempts - 1 else None  # flushes
             cr.flush()
             analyze_stock_tables(cr)
@@ -462,16 +505,18 @@ class Side:
             cr._cnx.autocommit = False
             cr.close()
 
-    def run(self, flow, n, attempts=1):
+    def run(self, flow, n, attempts=1, baton=None):
         """Run ``flow`` at size ``n`` in a fresh cursor, always rolled back; each of its
-        measured phases is measured ``attempts`` times (see ``Recorder.measure``)."""
+        measured phases is measured ``attempts`` times (see ``Recorder.measure``), taking
+        turns with the other side when given a ``baton`` (see ``run_pair``)."""
         import odoo
 
-        self.vacuum()
+        if baton is None:
+            self.vacuum()
         cr = self.registry.cursor()
         try:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-            rec = Recorder(env, attempts)
+            rec = Recorder(env, attempts, baton, self.label)
             getattr(Flows(env, self.addon), flow)(n, rec)
             # Keep the figures, not the environment: its record cache (thousands of
             # records) would otherwise live on with every run kept, and each run's
@@ -635,26 +680,57 @@ def warm_up(sides, flows, failures):
                 log(f"{flow} warm-up FAILED on {side.label}:\n{traceback.format_exc()}")
 
 
-def measure_flow(sides, flow, n, repeat, attempts, turn):
-    """Run ``flow`` at size ``n`` ``repeat`` times per side, alternating sides.
+def run_pair(sides, flow, n, attempts):
+    """Run ``flow`` on both sides side by side, one thread each, taking turns at every
+    measured attempt (see ``Baton``); ``sides[0]`` starts. Returns {label: Recorder}
+    of the sides that ran it, and {label: exception} of those that raised."""
+    for side in sides:
+        side.vacuum()
+    baton = Baton(side.label for side in sides)
+    recs, errors = {}, {}
 
-    The side that goes first alternates from one run to the next (``turn`` counts them
-    across the whole benchmark). Returns ({side label: [Recorder]}, next turn).
+    def target(side):
+        baton.wait(side.label)
+        try:
+            recs[side.label] = side.run(flow, n, attempts, baton)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller
+            errors[side.label] = exc
+        finally:
+            baton.finish(side.label)
+
+    threads = [
+        threading.Thread(target=target, args=(side,), name=f"bench-{side.label}") for side in sides
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return recs, errors
+
+
+def measure_flow(sides, flow, n, repeat, attempts, turn):
+    """Run ``flow`` at size ``n`` ``repeat`` times per side, the sides taking turns.
+
+    Each run is a pair (``run_pair``); the side that starts alternates from one pair to
+    the next (``turn`` counts them across the whole benchmark). Returns ({side label:
+    [Recorder]}, next turn).
     """
     recs = {side.label: [] for side in sides}
     for _ in range(repeat):
         order = sides if turn % 2 == 0 else sides[::-1]
         turn += 1
+        start = time.perf_counter()
+        pair, errors = run_pair(order, flow, n, attempts)
         for side in order:
-            start = time.perf_counter()
-            try:
-                rec = side.run(flow, n, attempts)
-            except Exception as exc:
-                raise FlowError(side.label) from exc
+            if side.label in errors:
+                raise FlowError(side.label) from errors[side.label]
+        elapsed = time.perf_counter() - start
+        for side in order:
+            rec = pair[side.label]
             recs[side.label].append(rec)
-            elapsed = time.perf_counter() - start
             walls = ", ".join(f"{wall:.2f}" for wall in rec.attempt_walls())
-            log(f"{flow} n={n} {side.label}: measured {walls} s, {elapsed:.1f}s with setup")
+            log(f"{flow} n={n} {side.label}: measured {walls} s")
+        log(f"{flow} n={n}: pair run in {elapsed:.1f}s with setup")
     return recs, turn
 
 
