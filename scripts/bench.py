@@ -32,9 +32,8 @@ from the same state without paying again for the setup before it. The two sides 
 flow as a pair, each in its own thread but one at a time, taking turns at every attempt
 (vanilla attempt 1, add-on attempt 1, vanilla attempt 2, ...), so that a slow spell of
 this shared machine, which lasts minutes, weighs on both sides alike; the side that
-starts alternates from one pair to the next. The lowest time of all the measurements of
-a side is its figure: noise (other virtual machines, garbage collection, I/O) only ever
-adds time.
+starts alternates from one pair to the next. The reported ratio is the median of the
+add-on/vanilla ratios of the measurements taken side by side (see ``Comparison``).
 
 PostgreSQL statistics: in real use the receipt is committed, and autovacuum analyses
 its thousands of new rows, long before anyone validates the delivery. Here both happen
@@ -59,6 +58,7 @@ Exit status: 0 when every flow ran (the numbers are a measurement, not a verdict
 import argparse
 import gc
 import os
+import statistics
 import sys
 import threading
 import time
@@ -210,19 +210,18 @@ class Recorder:
             self.secondary[label] = measures[0]
         return result
 
-    def total(self):
-        """Sum of the primary phases, each at its best attempt."""
-        bests = [summarize(measures) for _label, measures in self.primary]
-        return Measure(
-            sum(m.wall for m in bests),
-            sum(m.queries for m in bests),
-            sum(m.cpu for m in bests),
-        )
-
     def attempt_walls(self):
         """Wall time of each attempt, summed over the primary phases (for the log)."""
+        return [measure.wall for measure in self.attempt_totals()]
+
+    def attempt_totals(self):
+        """Each attempt's figure: its measures summed over the primary phases."""
         return [
-            sum(measures[index].wall for _label, measures in self.primary)
+            Measure(
+                sum(measures[index].wall for _label, measures in self.primary),
+                sum(measures[index].queries for _label, measures in self.primary),
+                sum(measures[index].cpu for _label, measures in self.primary),
+            )
             for index in range(self.attempts)
         ]
 
@@ -550,11 +549,7 @@ def default_repeat(n, flow=None):
 
 
 def summarize(measures):
-    """Best (lowest) wall time and the first query count of repeated runs.
-
-    Noise (other processes, garbage collection, I/O) only ever adds time, so the lowest
-    time of a few runs is the steadiest estimate of the work itself.
-    """
+    """Lowest wall and CPU times and the first query count of repeated measurements."""
     return Measure(
         min(m.wall for m in measures),
         measures[0].queries,
@@ -562,14 +557,50 @@ def summarize(measures):
     )
 
 
-def summarize_total(recs):
-    """Summary of the flow's figure (its primary phases) over repeated runs."""
-    return summarize([rec.total() for rec in recs])
+@dataclass
+class Comparison:
+    """One flow at one size: each side's lowest figures, and the add-on/vanilla ratios.
+
+    ``ratio`` and ``cpu_ratio`` are medians of the ratios of the measurements taken side
+    by side (same pair run, same attempt: seconds apart, see ``Baton``), so a slow spell
+    of the machine cancels out of each ratio and a lucky or unlucky one does not move
+    the median; ``lowest_ratio`` compares the lowest times, for information.
+    """
+
+    flow: str
+    n: int
+    vanilla: Measure
+    addon: Measure
+    ratio: float
+    cpu_ratio: float
+    pairs: int
+
+    @property
+    def lowest_ratio(self):
+        return self.addon.wall / self.vanilla.wall if self.vanilla.wall else float("nan")
 
 
-def summarize_phase(recs, label):
-    """Summary of one secondary phase over repeated runs."""
-    return summarize([rec.secondary[label] for rec in recs])
+def compare(flow, n, van_recs, add_recs, measures_of):
+    """The ``Comparison`` of the measures that ``measures_of(recorder)`` gives per side;
+    ``van_recs[i]`` and ``add_recs[i]`` ran as one pair."""
+    walls, cpus = [], []
+    van_all, add_all = [], []
+    for van_rec, add_rec in zip(van_recs, add_recs, strict=True):
+        van_measures, add_measures = measures_of(van_rec), measures_of(add_rec)
+        van_all += van_measures
+        add_all += add_measures
+        for van, add in zip(van_measures, add_measures, strict=True):
+            walls.append(add.wall / van.wall if van.wall else float("nan"))
+            cpus.append(add.cpu / van.cpu if van.cpu else float("nan"))
+    return Comparison(
+        flow,
+        n,
+        summarize(van_all),
+        summarize(add_all),
+        statistics.median(walls),
+        statistics.median(cpus),
+        len(walls),
+    )
 
 
 def fmt_row(cells, widths):
@@ -581,35 +612,36 @@ def fmt_row(cells, widths):
 
 
 def print_table(title, rows):
-    """Print ``rows`` of (flow, n, vanilla Measure, addon Measure) as a table."""
+    """Print ``rows`` (``Comparison``) as a table."""
     header = (
         "flow",
         "n",
         "vanilla s",
         "add-on s",
         "ratio",
+        "pairs",
+        "lowest ratio",
         "vanilla q",
         "add-on q",
         "extra q",
         "cpu ratio",
     )
-    lines = []
-    for flow, n, van, add in rows:
-        ratio = add.wall / van.wall if van.wall else float("nan")
-        cpu_ratio = add.cpu / van.cpu if van.cpu else float("nan")
-        lines.append(
-            (
-                flow,
-                str(n),
-                f"{van.wall:.3f}",
-                f"{add.wall:.3f}",
-                f"{ratio:.2f}",
-                str(van.queries),
-                str(add.queries),
-                f"{add.queries - van.queries:+d}",
-                f"{cpu_ratio:.2f}",
-            )
+    lines = [
+        (
+            row.flow,
+            str(row.n),
+            f"{row.vanilla.wall:.3f}",
+            f"{row.addon.wall:.3f}",
+            f"{row.ratio:.2f}",
+            str(row.pairs),
+            f"{row.lowest_ratio:.2f}",
+            str(row.vanilla.queries),
+            str(row.addon.queries),
+            f"{row.addon.queries - row.vanilla.queries:+d}",
+            f"{row.cpu_ratio:.2f}",
         )
+        for row in rows
+    ]
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
     print(f"\n{title}")
     print(fmt_row(header, widths))
@@ -756,10 +788,10 @@ def measure_all(sides, flows, sizes, repeat, attempts, failures):
                 log(f"{flow} n={n} FAILED on {exc.args[0]}:\n{traceback.format_exc()}")
                 continue
             van, add = recs["vanilla"], recs["addon"]
-            results.append((flow, n, summarize_total(van), summarize_total(add)))
+            results.append(compare(flow, n, van, add, Recorder.attempt_totals))
             if "reserve" in van[0].secondary:
                 reservations.append(
-                    (flow, n, summarize_phase(van, "reserve"), summarize_phase(add, "reserve"))
+                    compare(flow, n, van, add, lambda rec: [rec.secondary["reserve"]])
                 )
     return results, reservations
 
@@ -768,9 +800,11 @@ def report(results, reservations, failures, aa):
     """Print the tables, then the ``BENCH`` lines (and one line per failure)."""
     mode = " (A/A: vanilla flows on both databases)" if aa else ""
     print(
-        "\ns: wall seconds (lowest of the measurements); q: SQL queries; cpu ratio: the same"
-        "\nratio on this process's CPU time (leaves out PostgreSQL's share, and the"
-        "\nload of other processes)"
+        "\ns: wall seconds, the lowest of a side's measurements; ratio: add-on/vanilla,"
+        "\nmedian over the pairs of measurements taken side by side (seconds apart);"
+        "\nlowest ratio: of the lowest times; q: SQL queries of one measurement;"
+        "\ncpu ratio: the median ratio on this process's CPU time (leaves out"
+        "\nPostgreSQL's share, and the load of other processes)"
     )
     print_table(f"Validation (the measured part): add-on vs vanilla{mode}", results)
     if reservations:
@@ -779,10 +813,9 @@ def report(results, reservations, failures, aa):
             reservations,
         )
     print()
-    for flow, n, van, add in results:
-        ratio = add.wall / van.wall if van.wall else float("nan")
-        extra = add.queries - van.queries
-        print(f"BENCH flow={flow} n={n} ratio={ratio:.2f} extra_queries={extra}")
+    for row in results:
+        extra = row.addon.queries - row.vanilla.queries
+        print(f"BENCH flow={row.flow} n={row.n} ratio={row.ratio:.2f} extra_queries={extra}")
     for flow, n, label in failures:
         print(f"BENCH-FAILED flow={flow} n={n} side={label}")
     sys.stdout.flush()
