@@ -1,7 +1,7 @@
 from odoo import models
 from odoo.exceptions import UserError
 
-from .stock_move_line import blocked_lots_message, missing_expiration_message
+from .stock_move_line import rule_message
 
 
 class MrpProduction(models.Model):
@@ -33,14 +33,18 @@ class MrpProduction(models.Model):
         errors = []
         if blocked:
             errors.append(
-                blocked_lots_message(
-                    self.env, [(mo.product_id, mo.lot_producing_id.name) for mo in blocked]
+                rule_message(
+                    self.env,
+                    "blocked",
+                    [(mo.product_id, mo.lot_producing_id.name) for mo in blocked],
                 )
             )
         if undated:
             errors.append(
-                missing_expiration_message(
-                    self.env, [(mo.product_id, mo.lot_producing_id.name) for mo in undated]
+                rule_message(
+                    self.env,
+                    "undated",
+                    [(mo.product_id, mo.lot_producing_id.name) for mo in undated],
                 )
             )
         return errors

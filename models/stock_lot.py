@@ -26,6 +26,10 @@ MAINTENANCE_STATUSES = [
 ]
 # Fields that can't change once the lot has done moves (R001-23/24, R004-S05).
 LOCKED_FIELDS = ("name", "product_id", "company_id")
+# Lot fields the item tracking rules look at: see stock.move.line._was_checked_for_validation.
+CHECKED_LOT_FIELDS = frozenset(("name", "product_id", "company_id", "blocked", "expiration_date"))
+# Cursor cache key: the ids of the move lines a picking validation checked (a set).
+CHECKED_LINES_KEY = "stock_item_tracking.checked_lines"
 
 
 class StockLot(models.Model):
@@ -253,6 +257,9 @@ class StockLot(models.Model):
         ]
 
     def write(self, vals):
+        if CHECKED_LOT_FIELDS.intersection(vals) and self.env.cr.cache.get(CHECKED_LINES_KEY):
+            # The lines of a validation under way that were checked must be checked again.
+            self.env.cr.cache[CHECKED_LINES_KEY].clear()
         if not self.env.context.get(STATUS_CONTEXT_KEY):
             if "tracking_status" in vals:
                 self._raise_status_write()

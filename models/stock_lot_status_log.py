@@ -31,23 +31,21 @@ class StockLotStatusLog(models.Model):
 
         Called for every validated operation with one entry per lot whose status changed,
         so the number of queries does not grow with the number of serials (the ORM's
-        create inserts 100 rows per query). Entries: lot (record), old_status,
-        new_status, move_line (record); the log's company is the lot's, its date now.
+        create inserts 100 rows per query). Entries: lot_id, company_id (the lot's),
+        old_status, new_status, move_line_id, reference; the date is now, the user the
+        current one.
         """
         if not vals_list:
             return
         now = self.env.cr.now()
         uid = self.env.uid
         columns = {
-            "lot_id": ("int4", [vals["lot"].id for vals in vals_list]),
-            "company_id": ("int4", [vals["lot"].company_id.id or None for vals in vals_list]),
-            "old_status": ("varchar", [vals["old_status"] or None for vals in vals_list]),
-            "new_status": ("varchar", [vals["new_status"] for vals in vals_list]),
-            "move_line_id": ("int4", [vals["move_line"].id for vals in vals_list]),
-            "reference": (
-                "varchar",
-                [vals["move_line"].reference or None for vals in vals_list],
-            ),
+            "lot_id": "int4",
+            "company_id": "int4",
+            "old_status": "varchar",
+            "new_status": "varchar",
+            "move_line_id": "int4",
+            "reference": "varchar",
         }
         constants = {"date": now, "user_id": uid, "create_uid": uid, "create_date": now}
         constants.update(write_uid=uid, write_date=now)
@@ -59,10 +57,11 @@ class StockLotStatusLog(models.Model):
                 SQL(", ").join(SQL("t.%s", SQL.identifier(name)) for name in columns),
                 SQL(", ").join(SQL("%s", value) for value in constants.values()),
                 SQL(", ").join(
-                    SQL("%s::%s[]", values, SQL(sql_type)) for sql_type, values in columns.values()
+                    SQL("%s::%s[]", [vals[name] or None for vals in vals_list], SQL(sql_type))
+                    for name, sql_type in columns.items()
                 ),
                 SQL(", ").join(SQL.identifier(name) for name in columns),
             )
         )
-        lots = self.env["stock.lot"].concat(*(vals["lot"] for vals in vals_list))
+        lots = self.env["stock.lot"].browse(vals["lot_id"] for vals in vals_list)
         lots.invalidate_recordset(["status_log_ids"])

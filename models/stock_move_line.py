@@ -1,15 +1,60 @@
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare
+from odoo.tools import SQL, float_compare
 
 from ..tools.date_formula import apply_date_formula
-from .stock_lot import STATUS_CONTEXT_KEY
+from .stock_lot import CHECKED_LINES_KEY, CHECKED_LOT_FIELDS, STATUS_CONTEXT_KEY
 
 STOCK_USAGES = ("internal", "transit")
-# Cursor cache key: the lines a picking validation checked (see _was_checked_for_validation).
-CHECKED_LINES_KEY = "stock_item_tracking.checked_lines"
+# Move line fields the rules look at: writing one of them drops the line from the checked ones.
+CHECKED_LINE_FIELDS = frozenset(
+    (
+        "product_id",
+        "product_uom_id",
+        "quantity",
+        "lot_id",
+        "lot_name",
+        "location_id",
+        "location_dest_id",
+        "expiration_date",
+        "warranty_date",
+        "company_id",
+    )
+)
+
+# The tables of a move line `ml` that both fact queries read: its product (`pp`, `pt`), unit
+# (`uom`) and the product's unit (`puom`), source and destination (`src`, `dest`), and the
+# product's item tracking code (`code`).
+LINE_JOINS = SQL(
+    """
+         JOIN product_product pp ON pp.id = ml.product_id
+         JOIN product_template pt ON pt.id = pp.product_tmpl_id
+         JOIN uom_uom uom ON uom.id = ml.product_uom_id
+         JOIN uom_uom puom ON puom.id = pt.uom_id
+         JOIN stock_location src ON src.id = ml.location_id
+         JOIN stock_location dest ON dest.id = ml.location_dest_id
+    LEFT JOIN item_tracking_code code ON code.id = pt.item_tracking_code_id"""
+)
+
+# What the rules need to know of a move line, read in one query (_get_item_tracking_facts).
+CheckFacts = namedtuple(
+    "CheckFacts",
+    "id product_id tracking rounding quantity quantity_product_uom product_rounding"
+    " scope specific_tracking strict_expiration expiration_date_required"
+    " warranty_date_required location_id source_usage dest_usage"
+    " lot_id lot_label blocked lot_expiration_date expiration_date warranty_date",
+)
+# What the status and warranty upkeep need to know of a done move line (_get_lot_move_facts).
+LotMoveFacts = namedtuple(
+    "LotMoveFacts",
+    "id lot_id company_id date quantity rounding source_usage dest_rejected dest_usage"
+    " dest_scrap scrapped production_id purchase_order_id purchase_partner_id"
+    " picking_partner_id move_partner_id sale_order_id reference"
+    " status supplier_id lot_production_id lot_warranty_date"
+    " warranty_date warranty_formula on_hand product_rounding",
+)
 
 
 def format_product_lots(pairs):
@@ -23,20 +68,36 @@ def format_product_lots(pairs):
     )
 
 
-def blocked_lots_message(env, pairs):
-    """The refusal of blocked numbers (R001-22), from (product, lot name) pairs."""
-    return env._(
-        "These lots/serial numbers are blocked and can't be moved:\n%(lines)s",
-        lines=format_product_lots(pairs),
-    )
+def rule_messages(env):
+    """The refusal of each item tracking rule, by rule key; `%(lines)s` lists the numbers."""
+    _ = env._
+    return {
+        "blocked": _("These lots/serial numbers are blocked and can't be moved:\n%(lines)s"),
+        "unknown": _(
+            "Specific tracking: these products must use an existing lot/serial number that "
+            "is on hand:\n%(lines)s"
+        ),
+        "short": _(
+            "Specific tracking: these lots/serial numbers are not on hand in the quantity "
+            "taken from their source location:\n%(lines)s"
+        ),
+        "expired": _(
+            "Strict expiration: these lots/serial numbers have expired and can't be "
+            "delivered or consumed:\n%(lines)s"
+        ),
+        "undated": _(
+            "Enter the expiration date of these lots/serial numbers before validating:\n%(lines)s"
+        ),
+        "no_warranty": _(
+            "Enter the warranty date of these lots/serial numbers on the operation before "
+            "validating:\n%(lines)s"
+        ),
+    }
 
 
-def missing_expiration_message(env, pairs):
-    """The refusal of numbers without a manual expiration date (R001-16)."""
-    return env._(
-        "Enter the expiration date of these lots/serial numbers before validating:\n%(lines)s",
-        lines=format_product_lots(pairs),
-    )
+def rule_message(env, rule, pairs):
+    """The refusal of `rule` (a key of `rule_messages`) for (product, lot name) pairs."""
+    return rule_messages(env)[rule] % {"lines": format_product_lots(pairs)}
 
 
 class StockMoveLine(models.Model):
@@ -54,12 +115,13 @@ class StockMoveLine(models.Model):
     @api.depends("product_id", "lot_id.expiration_date", "picking_id.scheduled_date")
     def _compute_expiration_date(self):
         """No computed default date when the code asks for manual entry or ignores dates."""
-        manual = self.filtered(
-            lambda ml: (
-                ml.product_id.item_tracking_code_id.expiration_date_required
-                or ml.product_id.item_tracking_code_id.ignore_expiration
+        manual_products = self.product_id.filtered(
+            lambda product: (
+                product.item_tracking_code_id.expiration_date_required
+                or product.item_tracking_code_id.ignore_expiration
             )
         )
+        manual = self.filtered(lambda ml: ml.product_id in manual_products)
         for line in manual:
             line.expiration_date = line.lot_id.expiration_date or line.expiration_date
         return super(StockMoveLine, self - manual)._compute_expiration_date()
@@ -73,13 +135,19 @@ class StockMoveLine(models.Model):
             self.expiration_date = entered or self.lot_id.expiration_date
         return res
 
+    def write(self, vals):
+        if CHECKED_LINE_FIELDS.intersection(vals):
+            self._forget_checked_for_validation()
+        return super().write(vals)
+
     def _action_done(self):
         if not self._was_checked_for_validation():
             self._check_item_tracking_rules()
         res = super()._action_done()
         done = self.exists()
-        done._set_lot_warranty_dates()
-        done._update_lot_tracking()
+        facts = done._get_lot_move_facts()
+        done._set_lot_warranty_dates(facts)
+        done._update_lot_tracking(facts)
         return res
 
     # ------------------------------------------------------------------
@@ -96,352 +164,405 @@ class StockMoveLine(models.Model):
         if errors:
             raise UserError("\n\n".join(errors))
 
-    def _get_item_tracking_fingerprint(self):
-        """What the rules look at, per line id (see `_was_checked_for_validation`)."""
-        return {
-            ml.id: (
-                ml.product_id.id,
-                ml.product_uom_id.id,
-                ml.quantity,
-                ml.lot_id.id,
-                ml.lot_name,
-                ml.lot_id.blocked,
-                ml.lot_id.expiration_date,
-                ml.location_id.id,
-                ml.location_dest_id.id,
-                ml.expiration_date,
-                ml.warranty_date,
-            )
-            for ml in self
-        }
-
     def _remember_checked_for_validation(self):
         """Called by a picking's validation once these lines passed the rules: the
-        `_action_done` of the same `button_validate` needn't check them again. Outside a
-        validation (no record under way) nothing is remembered."""
-        if CHECKED_LINES_KEY in self.env.cr.cache:
-            self.env.cr.cache[CHECKED_LINES_KEY] = self._get_item_tracking_fingerprint()
+        `_action_done` of the same `button_validate` needn't check them again. A line
+        written in between (one of CHECKED_LINE_FIELDS), or a lot whose number, block or
+        expiration date changes, is forgotten and checked again. Outside a validation (no
+        record under way) nothing is remembered."""
+        checked = self.env.cr.cache.get(CHECKED_LINES_KEY)
+        if checked is not None:
+            checked.update(self.ids)
+
+    def _forget_checked_for_validation(self):
+        checked = self.env.cr.cache.get(CHECKED_LINES_KEY)
+        if checked:
+            checked.difference_update(self.ids)
 
     def _was_checked_for_validation(self):
-        """True when every line was checked, unchanged, earlier in the same validation.
-
-        A subset of checked lines passes too: every rule is per line, but for the on-hand
-        quantities of specific tracking, which a subset needs less of."""
-        checked = self.env.cr.cache.get(CHECKED_LINES_KEY)
+        """True when every line was checked, and left unchanged, earlier in the same
+        validation. A subset of checked lines passes too: every rule is per line, but for
+        the on-hand quantities of specific tracking, which a subset needs less of."""
         if not self:
             return True  # nothing to check
-        if not checked:
-            return False
-        fingerprint = self._get_item_tracking_fingerprint()
-        return all(checked.get(line_id) == values for line_id, values in fingerprint.items())
+        checked = self.env.cr.cache.get(CHECKED_LINES_KEY)
+        return bool(checked) and checked.issuperset(self.ids)
+
+    def _flush_models(self, fnames_by_model):
+        """Before reading tables in SQL: compute and write the pending values of the fields
+        read ({model name: field names}). Only those: flushing other pending values early
+        would make Odoo write some of them twice."""
+        for model_name, fnames in fnames_by_model.items():
+            self.env[model_name].flush_model(fnames)
+
+    def _get_item_tracking_facts(self):
+        """What the rules look at, one `CheckFacts` per line, read in one query.
+
+        The lot of a line is its `lot_id`, or else the existing lot its `lot_name` names
+        (same product, the line's company or none); `lot_label` is the number to show.
+        """
+        if not self:
+            return []
+        self._flush_models(
+            {
+                # What the rules read is what, written, calls for a new check.
+                "stock.move.line": [*CHECKED_LINE_FIELDS, "quantity_product_uom"],
+                "stock.lot": CHECKED_LOT_FIELDS,
+                "product.product": ["product_tmpl_id"],
+                "product.template": ["tracking", "uom_id", "item_tracking_code_id"],
+                "uom.uom": ["rounding"],
+                "stock.location": ["usage"],
+                "item.tracking.code": [
+                    "scope",
+                    "specific_tracking",
+                    "strict_expiration",
+                    "expiration_date_required",
+                    "warranty_date_required",
+                ],
+            }
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT ml.id, ml.product_id, pt.tracking, uom.rounding, ml.quantity,
+                       ml.quantity_product_uom, puom.rounding, code.scope,
+                       code.specific_tracking, code.strict_expiration,
+                       code.expiration_date_required, code.warranty_date_required,
+                       ml.location_id, src.usage, dest.usage,
+                       COALESCE(lot.id, named.id), COALESCE(lot.name, named.name, ml.lot_name),
+                       COALESCE(lot.blocked, named.blocked),
+                       COALESCE(lot.expiration_date, named.expiration_date),
+                       ml.expiration_date, ml.warranty_date
+                  FROM stock_move_line ml
+                  %(line_joins)s
+             LEFT JOIN stock_lot lot ON lot.id = ml.lot_id
+             LEFT JOIN LATERAL (
+                        SELECT named.id, named.name, named.blocked, named.expiration_date
+                          FROM stock_lot named
+                         WHERE ml.lot_id IS NULL
+                           AND named.product_id = ml.product_id
+                           AND named.name = ml.lot_name
+                           AND (named.company_id IS NULL OR named.company_id = ml.company_id)
+                      ORDER BY named.id
+                         LIMIT 1
+                       ) named ON TRUE
+                 WHERE ml.id = ANY(%(ids)s)
+                """,
+                ids=self.ids,
+                line_joins=LINE_JOINS,
+            )
+        )
+        return [CheckFacts(*row) for row in self.env.cr.fetchall()]
 
     def _get_item_tracking_errors(self):
-        """The messages of `_check_item_tracking_rules`, one per rule broken."""
-        lines = self.filtered(
-            lambda ml: (
-                float_compare(ml.quantity, 0, precision_rounding=ml.product_uom_id.rounding) > 0
-                and ml.product_id.tracking != "none"
-            )
-        )
-        if not lines:
-            return []
-        lots = lines._get_item_tracking_lots()
-        errors = lines._check_blocked_lots(lots)
-        coded = lines.filtered(lambda ml: ml.product_id.item_tracking_code_id.scope == "inventory")
-        if coded:
-            errors += coded._check_specific_tracking(lots)
-            errors += coded._check_strict_expiration(lots)
-            errors += coded._check_expiration_date_entered(lots)
-            errors += coded._check_warranty_date_entered()
-        return errors
+        """The messages of `_check_item_tracking_rules`, one per rule broken: one pass over
+        the lines' facts (one query), plus one query of on-hand quantities for specific
+        tracking."""
+        now = fields.Datetime.now()
+        broken = defaultdict(list)  # rule -> facts of the offending lines
+        needed = defaultdict(float)  # (lot id, location id) -> quantity, specific tracking
+        needed_facts = defaultdict(list)
+        for line in self._get_item_tracking_facts():
+            if line.tracking == "none" or (
+                float_compare(line.quantity, 0, precision_rounding=line.rounding) <= 0
+            ):
+                continue
+            if line.blocked:
+                broken["blocked"].append(line)
+            if line.scope != "inventory":
+                continue
+            outgoing = line.source_usage in STOCK_USAGES
+            incoming = line.dest_usage in STOCK_USAGES
+            if line.specific_tracking and outgoing:
+                if not line.lot_id:
+                    broken["unknown"].append(line)
+                else:
+                    key = (line.lot_id, line.location_id)
+                    needed[key] += line.quantity_product_uom
+                    needed_facts[key].append(line)
+            if (
+                line.strict_expiration
+                and outgoing
+                and line.dest_usage in ("customer", "production")
+                and line.lot_expiration_date
+                and line.lot_expiration_date <= now
+            ):
+                broken["expired"].append(line)
+            if (
+                line.expiration_date_required
+                and line.source_usage in ("supplier", "production")
+                and incoming
+                and not line.expiration_date
+                and not line.lot_expiration_date
+            ):
+                broken["undated"].append(line)
+            if line.warranty_date_required and line.dest_usage == "customer":
+                if not line.warranty_date:
+                    broken["no_warranty"].append(line)
+        if needed:
+            for key in self._get_item_tracking_short_lots(needed, needed_facts):
+                broken["short"].extend(needed_facts[key])
+        return self._get_item_tracking_messages(broken)
 
-    def _get_item_tracking_lots(self):
-        """Map each line to its lot: `lot_id`, or the existing lot named by `lot_name`."""
-        lots = {ml: ml.lot_id for ml in self if ml.lot_id}
-        named = self.filtered(lambda ml: not ml.lot_id and ml.lot_name)
-        if named:
-            existing = self.env["stock.lot"].search(
-                [
-                    ("product_id", "in", named.product_id.ids),
-                    ("name", "in", named.mapped("lot_name")),
-                    ("company_id", "in", named.company_id.ids + [False]),
-                ]
-            )
-            by_key = {(lot.product_id, lot.name): lot for lot in existing}
-            for ml in named:
-                lots[ml] = by_key.get((ml.product_id, ml.lot_name), self.env["stock.lot"])
-        return lots
-
-    def _format_lines(self, lots=None):
-        """'Product: LOT1, LOT2' per product, for error messages."""
-        return format_product_lots(self._product_lot_pairs(lots))
-
-    def _product_lot_pairs(self, lots=None):
-        """(product, lot name) per line, for error messages."""
-        return [
-            (ml.product_id, ((lots or {}).get(ml) or ml.lot_id).name or ml.lot_name) for ml in self
-        ]
-
-    def _check_blocked_lots(self, lots):
-        blocked = self.filtered(lambda ml: lots.get(ml) and lots[ml].blocked)
-        if not blocked:
-            return []
-        return [blocked_lots_message(self.env, blocked._product_lot_pairs(lots))]
-
-    def _check_specific_tracking(self, lots):
-        outgoing = self.filtered(
-            lambda ml: (
-                ml.product_id.item_tracking_code_id.specific_tracking
-                and ml.location_id.usage in STOCK_USAGES
-            )
-        )
-        if not outgoing:
-            return []
-        errors = []
-        unknown = outgoing.filtered(lambda ml: not lots.get(ml))
-        if unknown:
-            errors.append(
-                self.env._(
-                    "Specific tracking: these products must use an existing lot/serial number "
-                    "that is on hand:\n%(lines)s",
-                    lines=unknown._format_lines(lots),
-                )
-            )
-        known = outgoing - unknown
-        if not known:
-            return errors
-        needed = defaultdict(float)
-        for ml in known:
-            needed[lots[ml], ml.location_id] += ml.quantity_product_uom
+    def _get_item_tracking_short_lots(self, needed, needed_facts):
+        """The (lot id, location id) keys of `needed` that the stock there (sublocations
+        included) doesn't cover."""
+        locations = self.env["stock.location"].browse({location for _lot, location in needed})
         on_hand = defaultdict(list)  # lot id -> [(location, quantity)]
         for lot, location, quantity in (
             self.env["stock.quant"]
             .sudo()
             ._read_group(
                 [
-                    ("lot_id", "in", [lot.id for lot, _location in needed]),
-                    ("location_id", "child_of", known.location_id.ids),
+                    ("lot_id", "in", list({lot for lot, _location in needed})),
+                    ("location_id", "child_of", locations.ids),
                 ],
                 ["lot_id", "location_id"],
                 ["quantity:sum"],
             )
         ):
             on_hand[lot.id].append((location, quantity))
-        short_keys = set()
-        for (lot, location), quantity in needed.items():
+        short = []
+        for (lot_id, location_id), quantity in needed.items():
+            path = locations.browse(location_id).parent_path
             available = sum(
                 qty
-                for quant_location, qty in on_hand[lot.id]
-                if quant_location.parent_path.startswith(location.parent_path)
+                for quant_location, qty in on_hand[lot_id]
+                if quant_location.parent_path.startswith(path)
             )
-            rounding = lot.product_id.uom_id.rounding
+            rounding = needed_facts[lot_id, location_id][0].product_rounding
             if float_compare(available, quantity, precision_rounding=rounding) < 0:
-                short_keys.add((lot, location))
-        short = known.filtered(lambda ml: (lots[ml], ml.location_id) in short_keys)
-        if short:
-            errors.append(
-                self.env._(
-                    "Specific tracking: these lots/serial numbers are not on hand in the quantity "
-                    "taken from their source location:\n%(lines)s",
-                    lines=short._format_lines(lots),
+                short.append((lot_id, location_id))
+        return short
+
+    def _get_item_tracking_messages(self, broken):
+        """The error messages of the broken rules ({rule: facts of the offending lines}),
+        in the order of `rule_messages`, naming the products and numbers."""
+        Product = self.env["product.product"]
+        return [
+            rule_message(
+                self.env,
+                rule,
+                [(Product.browse(line.product_id), line.lot_label) for line in broken[rule]],
+            )
+            for rule in rule_messages(self.env)
+            if broken[rule]
+        ]
+
+    # ------------------------------------------------------------------
+    # Upkeep of the lots of done lines: warranty, status and sources
+    # ------------------------------------------------------------------
+    def _get_lot_move_facts(self):
+        """One `LotMoveFacts` per done line with a lot and a quantity, oldest first, read in
+        one query: the line, its move and documents, its lot, and the lot's quantity on hand
+        (internal and transit locations, rejection locations excluded).
+
+        The lines' lot and date come from the ORM: `_action_done` has just set them, and
+        flushing them now would write the lines twice (Odoo sets their state afterwards).
+        """
+        lot_ids = [ml.lot_id.id for ml in self]
+        dates = self.mapped("date")
+        with_lot = [i for i, lot_id in enumerate(lot_ids) if lot_id]
+        if not with_lot:
+            return []
+        self._flush_models(
+            {
+                "stock.move.line": [
+                    "quantity",
+                    "product_uom_id",
+                    "location_id",
+                    "location_dest_id",
+                    "move_id",
+                    "picking_id",
+                    "reference",
+                    "warranty_date",
+                ],
+                "stock.move": [
+                    "scrapped",
+                    "production_id",
+                    "purchase_line_id",
+                    "partner_id",
+                    "sale_line_id",
+                ],
+                "stock.quant": ["lot_id", "location_id", "quantity"],
+                "stock.lot": [
+                    "company_id",
+                    "product_id",
+                    "tracking_status",
+                    "supplier_id",
+                    "production_id",
+                    "warranty_date",
+                ],
+                "stock.picking": ["partner_id"],
+                "stock.location": ["usage", "scrap_location"],
+                "res.company": ["item_tracking_reject_location_id"],
+                "product.product": ["product_tmpl_id"],
+                "product.template": ["uom_id", "item_tracking_code_id"],
+                "uom.uom": ["rounding"],
+                "item.tracking.code": ["warranty_formula"],
+                "purchase.order.line": ["order_id"],
+                "purchase.order": ["partner_id"],
+                "sale.order.line": ["order_id"],
+            }
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH rejects AS (
+                    SELECT item_tracking_reject_location_id AS id
+                      FROM res_company
+                     WHERE item_tracking_reject_location_id IS NOT NULL
+                ), on_hand AS (
+                    SELECT q.lot_id, SUM(q.quantity) AS quantity
+                      FROM stock_quant q
+                      JOIN stock_location loc ON loc.id = q.location_id
+                     WHERE q.lot_id = ANY(%(lot_ids)s)
+                       AND loc.usage IN %(usages)s
+                       AND q.location_id NOT IN (SELECT id FROM rejects)
+                  GROUP BY q.lot_id
                 )
-            )
-        return errors
-
-    def _check_strict_expiration(self, lots):
-        now = fields.Datetime.now()
-        expired = self.filtered(
-            lambda ml: (
-                ml.product_id.item_tracking_code_id.strict_expiration
-                and ml.location_id.usage in STOCK_USAGES
-                and ml.location_dest_id.usage in ("customer", "production")
-                and lots.get(ml)
-                and lots[ml].expiration_date
-                and lots[ml].expiration_date <= now
+                SELECT ml.id, lot.id, lot.company_id, line.date, ml.quantity, uom.rounding,
+                       src.usage, dest.id IN (SELECT id FROM rejects), dest.usage,
+                       dest.scrap_location, m.scrapped,
+                       m.production_id, po.id, po.partner_id, pick.partner_id, m.partner_id,
+                       sol.order_id, ml.reference, lot.tracking_status, lot.supplier_id,
+                       lot.production_id, lot.warranty_date, ml.warranty_date,
+                       code.warranty_formula, COALESCE(on_hand.quantity, 0), puom.rounding
+                  FROM unnest(%(ids)s::int4[], %(lot_ids)s::int4[], %(dates)s::timestamp[])
+                       AS line(id, lot_id, date)
+                  JOIN stock_move_line ml ON ml.id = line.id
+                  JOIN stock_lot lot ON lot.id = line.lot_id
+                  %(line_joins)s
+             LEFT JOIN stock_move m ON m.id = ml.move_id
+             LEFT JOIN purchase_order_line pol ON pol.id = m.purchase_line_id
+             LEFT JOIN purchase_order po ON po.id = pol.order_id
+             LEFT JOIN sale_order_line sol ON sol.id = m.sale_line_id
+             LEFT JOIN stock_picking pick ON pick.id = ml.picking_id
+             LEFT JOIN on_hand ON on_hand.lot_id = lot.id
+              ORDER BY line.date, line.id
+                """,
+                ids=[self._ids[i] for i in with_lot],
+                lot_ids=[lot_ids[i] for i in with_lot],
+                dates=[dates[i] for i in with_lot],
+                usages=STOCK_USAGES,
+                line_joins=LINE_JOINS,
             )
         )
-        if not expired:
-            return []
         return [
-            self.env._(
-                "Strict expiration: these lots/serial numbers have expired and can't be delivered "
-                "or consumed:\n%(lines)s",
-                lines=expired._format_lines(lots),
-            )
+            facts
+            for facts in map(LotMoveFacts._make, self.env.cr.fetchall())
+            if float_compare(facts.quantity, 0, precision_rounding=facts.rounding) > 0
         ]
 
-    def _check_expiration_date_entered(self, lots):
-        missing = self.filtered(
-            lambda ml: (
-                ml.product_id.item_tracking_code_id.expiration_date_required
-                and ml.location_id.usage in ("supplier", "production")
-                and ml.location_dest_id.usage in STOCK_USAGES
-                and not ml.expiration_date
-                and not (lots.get(ml) and lots[ml].expiration_date)
+    def _set_lot_warranty_dates(self, facts=None):
+        """Set the warranty date of lots delivered to a customer (R001-18, R001-19): the date
+        entered on the line, else the item tracking code's formula applied to the delivery
+        date. One write per distinct date."""
+        if facts is None:
+            facts = self._get_lot_move_facts()
+        lots_by_date = defaultdict(list)
+        for line in facts:
+            if line.dest_usage != "customer" or not (line.warranty_date or line.warranty_formula):
+                continue
+            date = line.warranty_date or apply_date_formula(
+                line.warranty_formula, fields.Date.context_today(self, line.date)
             )
-        )
-        if not missing:
-            return []
-        return [missing_expiration_message(self.env, missing._product_lot_pairs(lots))]
-
-    def _check_warranty_date_entered(self):
-        missing = self.filtered(
-            lambda ml: (
-                ml.product_id.item_tracking_code_id.warranty_date_required
-                and ml.location_dest_id.usage == "customer"
-                and not ml.warranty_date
-            )
-        )
-        if not missing:
-            return []
-        return [
-            self.env._(
-                "Enter the warranty date of these lots/serial numbers on the operation before "
-                "validating:\n%(lines)s",
-                lines=missing._format_lines(),
-            )
-        ]
-
-    def _set_lot_warranty_dates(self):
-        """Set the warranty date of lots delivered to a customer (R001-18, R001-19)."""
-        delivered = self.filtered(
-            lambda ml: (
-                ml.lot_id
-                and ml.location_dest_id.usage == "customer"
-                and (ml.warranty_date or ml.product_id.item_tracking_code_id.warranty_formula)
-            )
-        )
-        lots_by_date = defaultdict(lambda: self.env["stock.lot"])
-        for ml in delivered:
-            date = ml.warranty_date or apply_date_formula(
-                ml.product_id.item_tracking_code_id.warranty_formula,
-                fields.Date.context_today(ml, ml.date),
-            )
-            lots_by_date[date] |= ml.lot_id
+            if date != line.lot_warranty_date:
+                lots_by_date[date].append(line.lot_id)
         # Set by the operation itself, recorded in its move lines: no chatter message per lot.
         Lot = self.env["stock.lot"].sudo().with_context(tracking_disable=True)
-        for date, lots in lots_by_date.items():
-            Lot.browse(lots.filtered(lambda lot, date=date: lot.warranty_date != date).ids).write(
-                {"warranty_date": date}
-            )
+        for date, lot_ids in lots_by_date.items():
+            Lot.browse(lot_ids).write({"warranty_date": date})
 
-    # ------------------------------------------------------------------
-    # Lot status and sources (information card)
-    # ------------------------------------------------------------------
-    def _update_lot_tracking(self):
+    def _update_lot_tracking(self, facts=None):
         """Set the status and sources of the lots of these done lines, and log the changes.
 
-        Batched: one read of the on-hand quantities per lot, one write per distinct set of
-        values and one create of all the log records, whatever the number of lots.
+        Batched: the facts of `_get_lot_move_facts` (one query), one write per distinct set
+        of values and one insert of all the log records, whatever the number of lots.
         """
-        lines = self.filtered(
-            lambda ml: (
-                ml.lot_id
-                and float_compare(ml.quantity, 0, precision_rounding=ml.product_uom_id.rounding) > 0
-            )
-        )
-        if not lines:
+        if facts is None:
+            facts = self._get_lot_move_facts()
+        if not facts:
             return
-        lots = lines.lot_id
-        reject_locations = self.env["res.company"]._get_item_tracking_reject_locations()
-        on_hand = {
-            lot
-            for lot, quantity in self.env["stock.quant"]
-            .sudo()
-            ._read_group(
-                [
-                    ("lot_id", "in", lots.ids),
-                    ("location_id.usage", "in", STOCK_USAGES),
-                    ("location_id", "not in", reject_locations.ids),
-                ],
-                ["lot_id"],
-                ["quantity:sum"],
-            )
-            if float_compare(quantity, 0, precision_rounding=lot.product_id.uom_id.rounding) > 0
-        }
         vals_by_lot = {}
-        first_line = {}
         last_line = {}
-        for ml in lines.sorted(lambda ml: (ml.date, ml.id)):
-            lot = ml.lot_id
-            first_line.setdefault(lot, ml)
-            last_line[lot] = ml
-            vals = vals_by_lot.setdefault(lot, {})
-            source, dest = ml.location_id, ml.location_dest_id
-            move = ml.move_id
-            if source.usage == "supplier" and dest.usage in STOCK_USAGES:
-                if not lot.supplier_id and "supplier_id" not in vals:
-                    partner = (
-                        move.purchase_line_id.order_id.partner_id
-                        or ml.picking_id.partner_id
-                        or move.partner_id
-                    )
-                    vals.update(
-                        supplier_id=partner.id,
-                        receipt_date=ml.date,
-                        purchase_order_id=move.purchase_line_id.order_id.id,
-                    )
-            elif source.usage == "production" and dest.usage in STOCK_USAGES:
-                if move.production_id and not lot.production_id:
-                    vals["production_id"] = move.production_id.id
-            elif dest.usage == "customer":
+        for line in facts:  # oldest first
+            last_line[line.lot_id] = line
+            vals = vals_by_lot.setdefault(line.lot_id, {})
+            if line.dest_usage == "customer":
                 vals.update(
-                    customer_id=(ml.picking_id.partner_id or move.partner_id).id,
-                    delivery_date=ml.date,
-                    sale_order_id=move.sale_line_id.order_id.id,
+                    customer_id=line.picking_partner_id or line.move_partner_id or False,
+                    delivery_date=line.date,
+                    sale_order_id=line.sale_order_id or False,
                 )
+            elif line.dest_usage in STOCK_USAGES and line.source_usage == "supplier":
+                if not line.supplier_id and "supplier_id" not in vals:
+                    vals.update(
+                        supplier_id=(
+                            line.purchase_partner_id
+                            or line.picking_partner_id
+                            or line.move_partner_id
+                            or False
+                        ),
+                        receipt_date=line.date,
+                        purchase_order_id=line.purchase_order_id or False,
+                    )
+            elif line.dest_usage in STOCK_USAGES and line.source_usage == "production":
+                if line.production_id and not line.lot_production_id:
+                    vals["production_id"] = line.production_id
         logs = []
-        for lot, vals in vals_by_lot.items():
-            new_status = lines._get_lot_status(
-                lot, last_line[lot], lot in on_hand, reject_locations
-            )
-            if new_status and new_status != lot.tracking_status:
+        for lot_id, vals in vals_by_lot.items():
+            line = last_line[lot_id]
+            new_status = self._get_lot_status(line)
+            if new_status and new_status != line.status:
                 vals["tracking_status"] = new_status
                 logs.append(
                     {
-                        "lot": lot,
-                        "old_status": lot.tracking_status,
+                        "lot_id": lot_id,
+                        "company_id": line.company_id,
+                        "old_status": line.status,
                         "new_status": new_status,
-                        "move_line": last_line[lot],
+                        "move_line_id": line.id,
+                        "reference": line.reference,
                     }
                 )
         self._write_lot_values(vals_by_lot)
         self.env["stock.lot.status.log"].sudo()._create_status_logs(logs)
 
     @api.model
-    def _get_lot_status(self, lot, last_line, has_on_hand, reject_locations):
-        """The status of `lot` after `last_line`, its latest done line in the operation."""
-        source, dest = last_line.location_id, last_line.location_dest_id
-        if has_on_hand:
-            if dest.usage in STOCK_USAGES and source.usage == "customer":
+    def _get_lot_status(self, line):
+        """The status of a lot after `line` (`LotMoveFacts`), its latest done line in the
+        operation; False when the status doesn't change."""
+        if float_compare(line.on_hand, 0, precision_rounding=line.product_rounding) > 0:
+            if line.dest_usage in STOCK_USAGES and line.source_usage == "customer":
                 return "returned"
             if (
-                lot.tracking_status == "returned"
-                and source.usage in STOCK_USAGES
-                and dest.usage in STOCK_USAGES
-                and dest not in reject_locations
+                line.status == "returned"
+                and line.source_usage in STOCK_USAGES
+                and line.dest_usage in STOCK_USAGES
+                and not line.dest_rejected
             ):
                 return "returned"
             return "received"
-        if dest in reject_locations:
+        if line.dest_rejected:
             return "rejected"
-        if dest.scrap_location or last_line.move_id.scrapped:
+        if line.dest_scrap or line.scrapped:
             return "written_off"
-        if dest.usage == "customer":
+        if line.dest_usage == "customer":
             return "shipped"
-        if dest.usage == "production":
+        if line.dest_usage == "production":
             return "consumed"
-        if dest.usage == "inventory":
+        if line.dest_usage == "inventory":
             return "written_off"
         # Back to a vendor, or a negative quant left behind: the status does not change.
         return False
 
     def _write_lot_values(self, vals_by_lot):
-        """One write per distinct set of values."""
+        """One write per distinct set of values ({lot id: values})."""
         groups = defaultdict(list)
-        for lot, vals in vals_by_lot.items():
+        for lot_id, vals in vals_by_lot.items():
             if vals:
-                groups[tuple(sorted(vals.items()))].append(lot.id)
+                groups[tuple(sorted(vals.items()))].append(lot_id)
         Lot = self.env["stock.lot"].sudo().with_context(**{STATUS_CONTEXT_KEY: True})
         for items, lot_ids in groups.items():
             Lot.browse(lot_ids).write(dict(items))

@@ -11,7 +11,7 @@ class StockPicking(models.Model):
         `_pre_action_done_hook` are remembered for the `_action_done` of this same call
         only (a change to them in between means a new check)."""
         cache = self.env.cr.cache
-        cache[CHECKED_LINES_KEY] = {}  # a validation is under way (nested ones: see below)
+        cache[CHECKED_LINES_KEY] = set()  # a validation is under way (nested ones: see below)
         try:
             return super().button_validate()
         finally:

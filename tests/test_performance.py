@@ -3,7 +3,7 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..models.stock_move_line import CHECKED_LINES_KEY
+from ..models.stock_lot import CHECKED_LINES_KEY
 from .common import ItemTrackingCommon
 
 
@@ -80,12 +80,17 @@ class TestBatchedRules(ItemTrackingCommon):
         lines = picking.move_line_ids
         status = self.lots[3].tracking_status
         cache = self.env.cr.cache
-        cache[CHECKED_LINES_KEY] = {}
+        cache[CHECKED_LINES_KEY] = set()
         try:
             lines._remember_checked_for_validation()
             self.assertTrue(lines._was_checked_for_validation())
             self.assertTrue(lines[:1]._was_checked_for_validation())  # a subset
-            self.lots[3].sudo().blocked = True  # changed after the check
+            lines[1].warranty_date = "2031-01-01"  # a line written after the check
+            self.assertTrue(lines[:1]._was_checked_for_validation())
+            self.assertFalse(lines._was_checked_for_validation())
+            lines._remember_checked_for_validation()
+            self.assertTrue(lines._was_checked_for_validation())
+            self.lots[3].sudo().blocked = True  # a lot changed after the check
             self.assertFalse(lines._was_checked_for_validation())
             with self.assertRaisesRegex(UserError, "SN-PERF-003"):
                 lines._action_done()
