@@ -24,18 +24,14 @@ CHECKED_LINE_FIELDS = frozenset(
     )
 )
 
-# The tables of a move line `ml` that both fact queries read: its product (`pp`, `pt`), unit
-# (`uom`) and the product's unit (`puom`), source and destination (`src`, `dest`), and the
-# product's item tracking code (`code`).
-LINE_JOINS = SQL(
-    """
-         JOIN product_product pp ON pp.id = ml.product_id
-         JOIN product_template pt ON pt.id = pp.product_tmpl_id
-         JOIN uom_uom uom ON uom.id = ml.product_uom_id
-         JOIN uom_uom puom ON puom.id = pt.uom_id
-         JOIN stock_location src ON src.id = ml.location_id
-         JOIN stock_location dest ON dest.id = ml.location_dest_id
-    LEFT JOIN item_tracking_code code ON code.id = pt.item_tracking_code_id"""
+# What the fact queries need of a line's product: its tracking, its unit's rounding and its
+# item tracking code's options. Read through the ORM once per product (`_get_line_dimensions`),
+# like the lines' units and locations: joined into the queries, these small tables made
+# planning the queries cost several times more than running them.
+ProductFacts = namedtuple(
+    "ProductFacts",
+    "tracking rounding scope specific_tracking strict_expiration expiration_date_required"
+    " warranty_date_required warranty_formula",
 )
 
 # What the rules need to know of a move line, read in one query (_get_item_tracking_facts).
@@ -55,6 +51,13 @@ LotMoveFacts = namedtuple(
     " status supplier_id lot_production_id lot_warranty_date"
     " warranty_date warranty_formula on_hand product_rounding",
 )
+
+# What the status upkeep needs of a done line's move and its documents (_get_lot_move_facts).
+MoveFacts = namedtuple(
+    "MoveFacts",
+    "scrapped production_id purchase_order_id purchase_partner_id partner_id sale_order_id",
+)
+NO_MOVE = MoveFacts(False, False, False, False, False, False)
 
 
 def format_product_lots(pairs):
@@ -208,33 +211,18 @@ class StockMoveLine(models.Model):
                 # What the rules read is what, written, calls for a new check.
                 "stock.move.line": [*CHECKED_LINE_FIELDS, "quantity_product_uom"],
                 "stock.lot": CHECKED_LOT_FIELDS,
-                "product.product": ["product_tmpl_id"],
-                "product.template": ["tracking", "uom_id", "item_tracking_code_id"],
-                "uom.uom": ["rounding"],
-                "stock.location": ["usage"],
-                "item.tracking.code": [
-                    "scope",
-                    "specific_tracking",
-                    "strict_expiration",
-                    "expiration_date_required",
-                    "warranty_date_required",
-                ],
             }
         )
         self.env.cr.execute(
             SQL(
                 """
-                SELECT ml.id, ml.product_id, pt.tracking, uom.rounding, ml.quantity,
-                       ml.quantity_product_uom, puom.rounding, code.scope,
-                       code.specific_tracking, code.strict_expiration,
-                       code.expiration_date_required, code.warranty_date_required,
-                       ml.location_id, src.usage, dest.usage,
+                SELECT ml.id, ml.product_id, ml.product_uom_id, ml.quantity,
+                       ml.quantity_product_uom, ml.location_id, ml.location_dest_id,
                        COALESCE(lot.id, named.id), COALESCE(lot.name, named.name, ml.lot_name),
                        COALESCE(lot.blocked, named.blocked),
                        COALESCE(lot.expiration_date, named.expiration_date),
                        ml.expiration_date, ml.warranty_date
                   FROM stock_move_line ml
-                  %(line_joins)s
              LEFT JOIN stock_lot lot ON lot.id = ml.lot_id
              LEFT JOIN LATERAL (
                         SELECT named.id, named.name, named.blocked, named.expiration_date
@@ -249,10 +237,73 @@ class StockMoveLine(models.Model):
                  WHERE ml.id = ANY(%(ids)s)
                 """,
                 ids=self.ids,
-                line_joins=LINE_JOINS,
             )
         )
-        return [CheckFacts(*row) for row in self.env.cr.fetchall()]
+        rows = self.env.cr.fetchall()
+        products, uoms, locations = self._get_line_dimensions(rows, 1, 2, 5, 6)
+        facts = []
+        for (
+            line_id,
+            product_id,
+            uom_id,
+            quantity,
+            quantity_product_uom,
+            location_id,
+            dest_id,
+            *lot_facts,
+        ) in rows:
+            product = products[product_id]
+            facts.append(
+                CheckFacts(
+                    line_id,
+                    product_id,
+                    product.tracking,
+                    uoms[uom_id],
+                    quantity,
+                    quantity_product_uom,
+                    product.rounding,
+                    product.scope,
+                    product.specific_tracking,
+                    product.strict_expiration,
+                    product.expiration_date_required,
+                    product.warranty_date_required,
+                    location_id,
+                    locations[location_id][0],
+                    locations[dest_id][0],
+                    *lot_facts,
+                )
+            )
+        return facts
+
+    def _get_line_dimensions(self, rows, product_col, uom_col, location_col, dest_col):
+        """What the fact queries' `rows` need of their products, units and locations (the
+        ids in the given columns), read through the ORM once per record (most are cached by
+        then): ({product id: `ProductFacts`}, {unit id: rounding},
+        {location id: (usage, scrap_location)})."""
+        env = self.sudo().env
+        products = {}
+        for product in env["product.product"].browse({row[product_col] for row in rows}):
+            code = product.product_tmpl_id.item_tracking_code_id
+            products[product.id] = ProductFacts(
+                product.tracking,
+                product.uom_id.rounding,
+                code.scope,
+                code.specific_tracking,
+                code.strict_expiration,
+                code.expiration_date_required,
+                code.warranty_date_required,
+                code.warranty_formula,
+            )
+        uoms = {
+            uom.id: uom.rounding for uom in env["uom.uom"].browse({row[uom_col] for row in rows})
+        }
+        locations = {
+            location.id: (location.usage, location.scrap_location)
+            for location in env["stock.location"].browse(
+                {row[col] for row in rows for col in (location_col, dest_col)}
+            )
+        }
+        return products, uoms, locations
 
     def _get_item_tracking_errors(self):
         """The messages of `_check_item_tracking_rules`, one per rule broken: one pass over
@@ -353,9 +404,11 @@ class StockMoveLine(models.Model):
     # Upkeep of the lots of done lines: warranty, status and sources
     # ------------------------------------------------------------------
     def _get_lot_move_facts(self):
-        """One `LotMoveFacts` per done line with a lot and a quantity, oldest first, read in
-        one query: the line, its move and documents, its lot, and the lot's quantity on hand
-        (internal and transit locations, rejection locations excluded).
+        """One `LotMoveFacts` per done line with a lot and a quantity, oldest first. One
+        query reads the lines, their lots and the lots' quantities on hand (internal and
+        transit locations, rejection locations excluded); the lines' products, units,
+        locations, moves and documents, cached by `_action_done`, come from the ORM, once
+        per record.
 
         The lines' lot and date come from the ORM: `_action_done` has just set them, and
         flushing them now would write the lines twice (Odoo sets their state afterwards).
@@ -368,6 +421,7 @@ class StockMoveLine(models.Model):
         self._flush_models(
             {
                 "stock.move.line": [
+                    "product_id",
                     "quantity",
                     "product_uom_id",
                     "location_id",
@@ -376,13 +430,6 @@ class StockMoveLine(models.Model):
                     "picking_id",
                     "reference",
                     "warranty_date",
-                ],
-                "stock.move": [
-                    "scrapped",
-                    "production_id",
-                    "purchase_line_id",
-                    "partner_id",
-                    "sale_line_id",
                 ],
                 "stock.quant": ["lot_id", "location_id", "quantity"],
                 "stock.lot": [
@@ -393,16 +440,8 @@ class StockMoveLine(models.Model):
                     "production_id",
                     "warranty_date",
                 ],
-                "stock.picking": ["partner_id"],
-                "stock.location": ["usage", "scrap_location"],
+                "stock.location": ["usage"],
                 "res.company": ["item_tracking_reject_location_id"],
-                "product.product": ["product_tmpl_id"],
-                "product.template": ["uom_id", "item_tracking_code_id"],
-                "uom.uom": ["rounding"],
-                "item.tracking.code": ["warranty_formula"],
-                "purchase.order.line": ["order_id"],
-                "purchase.order": ["partner_id"],
-                "sale.order.line": ["order_id"],
             }
         )
         self.env.cr.execute(
@@ -421,23 +460,16 @@ class StockMoveLine(models.Model):
                        AND q.location_id NOT IN (SELECT id FROM rejects)
                   GROUP BY q.lot_id
                 )
-                SELECT ml.id, lot.id, lot.company_id, line.date, ml.quantity, uom.rounding,
-                       src.usage, dest.id IN (SELECT id FROM rejects), dest.usage,
-                       dest.scrap_location, m.scrapped,
-                       m.production_id, po.id, po.partner_id, pick.partner_id, m.partner_id,
-                       sol.order_id, ml.reference, lot.tracking_status, lot.supplier_id,
-                       lot.production_id, lot.warranty_date, ml.warranty_date,
-                       code.warranty_formula, COALESCE(on_hand.quantity, 0), puom.rounding
+                SELECT ml.id, lot.id, lot.company_id, line.date, ml.quantity, ml.product_uom_id,
+                       ml.location_id, ml.location_dest_id IN (SELECT id FROM rejects),
+                       ml.location_dest_id, ml.move_id, ml.picking_id, ml.reference,
+                       lot.tracking_status, lot.supplier_id, lot.production_id,
+                       lot.warranty_date, ml.warranty_date, ml.product_id,
+                       COALESCE(on_hand.quantity, 0)
                   FROM unnest(%(ids)s::int4[], %(lot_ids)s::int4[], %(dates)s::timestamp[])
                        AS line(id, lot_id, date)
                   JOIN stock_move_line ml ON ml.id = line.id
                   JOIN stock_lot lot ON lot.id = line.lot_id
-                  %(line_joins)s
-             LEFT JOIN stock_move m ON m.id = ml.move_id
-             LEFT JOIN purchase_order_line pol ON pol.id = m.purchase_line_id
-             LEFT JOIN purchase_order po ON po.id = pol.order_id
-             LEFT JOIN sale_order_line sol ON sol.id = m.sale_line_id
-             LEFT JOIN stock_picking pick ON pick.id = ml.picking_id
              LEFT JOIN on_hand ON on_hand.lot_id = lot.id
               ORDER BY line.date, line.id
                 """,
@@ -445,14 +477,69 @@ class StockMoveLine(models.Model):
                 lot_ids=[lot_ids[i] for i in with_lot],
                 dates=[dates[i] for i in with_lot],
                 usages=STOCK_USAGES,
-                line_joins=LINE_JOINS,
             )
         )
-        return [
-            facts
-            for facts in map(LotMoveFacts._make, self.env.cr.fetchall())
-            if float_compare(facts.quantity, 0, precision_rounding=facts.rounding) > 0
-        ]
+        rows = self.env.cr.fetchall()
+        products, uoms, locations = self._get_line_dimensions(rows, 17, 5, 6, 8)
+        moves = self._get_move_document_facts({row[9] for row in rows})
+        picking_partners = {
+            picking.id: picking.partner_id.id
+            for picking in self.env["stock.picking"].sudo().browse({row[10] for row in rows})
+        }
+        facts = []
+        for row in rows:
+            line_id, lot_id, company_id, date, quantity, uom_id, location_id, rejected = row[:8]
+            dest_id, move_id, picking_id, reference, *lot_facts = row[8:16]
+            warranty_date, product_id, on_hand = row[16:]
+            rounding = uoms[uom_id]
+            if float_compare(quantity, 0, precision_rounding=rounding) <= 0:
+                continue
+            product = products[product_id]
+            dest_usage, dest_scrap = locations[dest_id]
+            move = moves.get(move_id, NO_MOVE)
+            facts.append(
+                LotMoveFacts(
+                    line_id,
+                    lot_id,
+                    company_id,
+                    date,
+                    quantity,
+                    rounding,
+                    locations[location_id][0],
+                    rejected,
+                    dest_usage,
+                    dest_scrap,
+                    move.scrapped,
+                    move.production_id,
+                    move.purchase_order_id,
+                    move.purchase_partner_id,
+                    picking_partners.get(picking_id, False),
+                    move.partner_id,
+                    move.sale_order_id,
+                    reference,
+                    *lot_facts,
+                    warranty_date,
+                    product.warranty_formula,
+                    on_hand,
+                    product.rounding,
+                )
+            )
+        return facts
+
+    def _get_move_document_facts(self, move_ids):
+        """{move id: `MoveFacts`} of the given moves (None is left out), read through the
+        ORM once per move: `_action_done` has just read the moves, so they are cached."""
+        return {
+            move.id: MoveFacts(
+                move.scrapped,
+                move.production_id.id,
+                move.purchase_line_id.order_id.id,
+                move.purchase_line_id.order_id.partner_id.id,
+                move.partner_id.id,
+                move.sale_line_id.order_id.id,
+            )
+            for move in self.env["stock.move"].sudo().browse(filter(None, move_ids))
+        }
 
     def _set_lot_warranty_dates(self, facts=None):
         """Set the warranty date of lots delivered to a customer (R001-18, R001-19): the date
