@@ -145,6 +145,36 @@ class TestLotCard(ItemTrackingCommon):
             lot.write({"warranty_date": warranty, "amc_expiry_date": amc})
             self.assertEqual(lot.maintenance_status, expected, f"{warranty} / {amc}")
 
+    @freeze_time("2025-06-15")
+    def test_maintenance_status_at_creation(self):
+        """Created with a date, from the values or a default, a lot has its status at once;
+        created without one, it has none until a date is written."""
+        Lot = self.env["stock.lot"]
+        product = self.fresh_lot.product_id
+        dated, undated = Lot.create(
+            [
+                {"name": "MS-1", "product_id": product.id, "warranty_date": date(2025, 7, 1)},
+                {"name": "MS-2", "product_id": product.id},
+            ]
+        )
+        self.assertEqual(dated.maintenance_status, "under_warranty")
+        self.assertFalse(undated.maintenance_status)
+        by_default = Lot.with_context(default_warranty_date=date(2025, 6, 1)).create(
+            {"name": "MS-3", "product_id": product.id}
+        )
+        self.assertEqual(by_default.maintenance_status, "out_of_warranty")
+        undated.warranty_date = date(2025, 6, 30)
+        self.assertEqual(undated.maintenance_status, "under_warranty")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT name, maintenance_status FROM stock_lot WHERE id IN %s ORDER BY name",
+            [(dated.id, undated.id, by_default.id)],
+        )
+        self.assertEqual(
+            self.env.cr.fetchall(),
+            [("MS-1", "under_warranty"), ("MS-2", "under_warranty"), ("MS-3", "out_of_warranty")],
+        )
+
     def test_cron_updates_lapsed_status(self):
         with freeze_time("2025-06-15"):
             self.lot.write({"warranty_date": date(2025, 6, 20)})
