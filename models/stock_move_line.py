@@ -203,6 +203,8 @@ class StockMoveLine(models.Model):
 
         The lot of a line is its `lot_id`, or else the existing lot its `lot_name` names
         (same product, the line's company or none); `lot_label` is the number to show.
+        Those are found by one join, not a subquery per line: the estimated cost of a
+        subquery per line made PostgreSQL JIT-compile the query (20 ms and more).
         """
         if not self:
             return []
@@ -216,6 +218,17 @@ class StockMoveLine(models.Model):
         self.env.cr.execute(
             SQL(
                 """
+                WITH named AS (
+                    SELECT DISTINCT ON (ml.id) ml.id AS line_id, lot.id, lot.name,
+                           lot.blocked, lot.expiration_date
+                      FROM stock_move_line ml
+                      JOIN stock_lot lot ON lot.product_id = ml.product_id
+                                        AND lot.name = ml.lot_name
+                                        AND (lot.company_id IS NULL
+                                             OR lot.company_id = ml.company_id)
+                     WHERE ml.id = ANY(%(ids)s) AND ml.lot_id IS NULL
+                  ORDER BY ml.id, lot.id
+                )
                 SELECT ml.id, ml.product_id, ml.product_uom_id, ml.quantity,
                        ml.quantity_product_uom, ml.location_id, ml.location_dest_id,
                        COALESCE(lot.id, named.id), COALESCE(lot.name, named.name, ml.lot_name),
@@ -224,16 +237,7 @@ class StockMoveLine(models.Model):
                        ml.expiration_date, ml.warranty_date
                   FROM stock_move_line ml
              LEFT JOIN stock_lot lot ON lot.id = ml.lot_id
-             LEFT JOIN LATERAL (
-                        SELECT named.id, named.name, named.blocked, named.expiration_date
-                          FROM stock_lot named
-                         WHERE ml.lot_id IS NULL
-                           AND named.product_id = ml.product_id
-                           AND named.name = ml.lot_name
-                           AND (named.company_id IS NULL OR named.company_id = ml.company_id)
-                      ORDER BY named.id
-                         LIMIT 1
-                       ) named ON TRUE
+             LEFT JOIN named ON named.line_id = ml.id
                  WHERE ml.id = ANY(%(ids)s)
                 """,
                 ids=self.ids,
