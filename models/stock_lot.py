@@ -225,22 +225,10 @@ class StockLot(models.Model):
             if any(vals.get("amc_expiry_date") for vals in vals_list):
                 self._check_service_access()
         vals_list = self._drop_new_lot_locations(vals_list)
-        self._preset_maintenance_status(vals_list)
         lots = self
         if self.env.context.get("default_location_id"):
             lots = self.with_context(default_location_id=False)
         return super(StockLot, lots).create(vals_list)
-
-    @api.model
-    def _preset_maintenance_status(self, vals_list):
-        """A lot created without a warranty or AMC date has no maintenance status: give it in
-        the values (changed in place), so the ORM doesn't compute it lot by lot after the
-        insert, for every serial a receipt creates."""
-        if any(self.default_get(["warranty_date", "amc_expiry_date"]).values()):
-            return
-        for vals in vals_list:
-            if not (vals.get("warranty_date") or vals.get("amc_expiry_date")):
-                vals.setdefault("maintenance_status", False)
 
     @api.model
     def _drop_new_lot_locations(self, vals_list):

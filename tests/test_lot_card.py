@@ -148,7 +148,8 @@ class TestLotCard(ItemTrackingCommon):
     @freeze_time("2025-06-15")
     def test_maintenance_status_at_creation(self):
         """Created with a date, from the values or a default, a lot has its status at once;
-        created without one, it has none until a date is written."""
+        created without one, it has none until a date is written (the compute depends on
+        both dates and runs at creation)."""
         Lot = self.env["stock.lot"]
         product = self.fresh_lot.product_id
         dated, undated = Lot.create(
