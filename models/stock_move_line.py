@@ -231,9 +231,11 @@ class StockMoveLine(models.Model):
                 )
                 SELECT ml.id, ml.product_id, ml.product_uom_id, ml.quantity,
                        ml.quantity_product_uom, ml.location_id, ml.location_dest_id,
-                       COALESCE(lot.id, named.id), COALESCE(lot.name, named.name, ml.lot_name),
-                       COALESCE(lot.blocked, named.blocked),
-                       COALESCE(lot.expiration_date, named.expiration_date),
+                       COALESCE(lot.id, named.id) AS lot_id,
+                       COALESCE(lot.name, named.name, ml.lot_name) AS lot_label,
+                       COALESCE(lot.blocked, named.blocked) AS blocked,
+                       COALESCE(lot.expiration_date, named.expiration_date)
+                           AS lot_expiration_date,
                        ml.expiration_date, ml.warranty_date
                   FROM stock_move_line ml
              LEFT JOIN stock_lot lot ON lot.id = ml.lot_id
@@ -243,50 +245,46 @@ class StockMoveLine(models.Model):
                 ids=self.ids,
             )
         )
-        rows = self.env.cr.fetchall()
-        products, uoms, locations = self._get_line_dimensions(rows, 1, 2, 5, 6)
+        rows = self.env.cr.dictfetchall()
+        products, uoms, locations = self._get_line_dimensions(rows)
         facts = []
-        for (
-            line_id,
-            product_id,
-            uom_id,
-            quantity,
-            quantity_product_uom,
-            location_id,
-            dest_id,
-            *lot_facts,
-        ) in rows:
-            product = products[product_id]
+        for row in rows:
+            product = products[row["product_id"]]
             facts.append(
                 CheckFacts(
-                    line_id,
-                    product_id,
+                    row["id"],
+                    row["product_id"],
                     product.tracking,
-                    uoms[uom_id],
-                    quantity,
-                    quantity_product_uom,
+                    uoms[row["product_uom_id"]],
+                    row["quantity"],
+                    row["quantity_product_uom"],
                     product.rounding,
                     product.scope,
                     product.specific_tracking,
                     product.strict_expiration,
                     product.expiration_date_required,
                     product.warranty_date_required,
-                    location_id,
-                    locations[location_id][0],
-                    locations[dest_id][0],
-                    *lot_facts,
+                    row["location_id"],
+                    locations[row["location_id"]][0],
+                    locations[row["location_dest_id"]][0],
+                    row["lot_id"],
+                    row["lot_label"],
+                    row["blocked"],
+                    row["lot_expiration_date"],
+                    row["expiration_date"],
+                    row["warranty_date"],
                 )
             )
         return facts
 
-    def _get_line_dimensions(self, rows, product_col, uom_col, location_col, dest_col):
-        """What the fact queries' `rows` need of their products, units and locations (the
-        ids in the given columns), read through the ORM once per record (most are cached by
-        then): ({product id: `ProductFacts`}, {unit id: rounding},
-        {location id: (usage, scrap_location)})."""
+    def _get_line_dimensions(self, rows):
+        """What the fact queries' `rows` (dicts with `product_id`, `product_uom_id`,
+        `location_id` and `location_dest_id`) need of those records, read through the ORM
+        once per record (most are cached by then): ({product id: `ProductFacts`},
+        {unit id: rounding}, {location id: (usage, scrap_location)})."""
         env = self.sudo().env
         products = {}
-        for product in env["product.product"].browse({row[product_col] for row in rows}):
+        for product in env["product.product"].browse({row["product_id"] for row in rows}):
             code = product.product_tmpl_id.item_tracking_code_id
             products[product.id] = ProductFacts(
                 product.tracking,
@@ -298,14 +296,12 @@ class StockMoveLine(models.Model):
                 code.warranty_date_required,
                 code.warranty_formula,
             )
-        uoms = {
-            uom.id: uom.rounding for uom in env["uom.uom"].browse({row[uom_col] for row in rows})
-        }
+        uom_ids = {row["product_uom_id"] for row in rows}
+        uoms = {uom.id: uom.rounding for uom in env["uom.uom"].browse(uom_ids)}
+        location_ids = {row[key] for row in rows for key in ("location_id", "location_dest_id")}
         locations = {
             location.id: (location.usage, location.scrap_location)
-            for location in env["stock.location"].browse(
-                {row[col] for row in rows for col in (location_col, dest_col)}
-            )
+            for location in env["stock.location"].browse(location_ids)
         }
         return products, uoms, locations
 
@@ -464,12 +460,14 @@ class StockMoveLine(models.Model):
                        AND q.location_id NOT IN (SELECT id FROM rejects)
                   GROUP BY q.lot_id
                 )
-                SELECT ml.id, lot.id, lot.company_id, line.date, ml.quantity, ml.product_uom_id,
-                       ml.location_id, ml.location_dest_id IN (SELECT id FROM rejects),
-                       ml.location_dest_id, ml.move_id, ml.picking_id, ml.reference,
-                       lot.tracking_status, lot.supplier_id, lot.production_id,
-                       lot.warranty_date, ml.warranty_date, ml.product_id,
-                       COALESCE(on_hand.quantity, 0)
+                SELECT ml.id, lot.id AS lot_id, lot.company_id, line.date, ml.quantity,
+                       ml.product_uom_id, ml.product_id, ml.location_id, ml.location_dest_id,
+                       ml.location_dest_id IN (SELECT id FROM rejects) AS dest_rejected,
+                       ml.move_id, ml.picking_id, ml.reference, ml.warranty_date,
+                       lot.tracking_status AS status, lot.supplier_id,
+                       lot.production_id AS lot_production_id,
+                       lot.warranty_date AS lot_warranty_date,
+                       COALESCE(on_hand.quantity, 0) AS on_hand
                   FROM unnest(%(ids)s::int4[], %(lot_ids)s::int4[], %(dates)s::timestamp[])
                        AS line(id, lot_id, date)
                   JOIN stock_move_line ml ON ml.id = line.id
@@ -483,48 +481,50 @@ class StockMoveLine(models.Model):
                 usages=STOCK_USAGES,
             )
         )
-        rows = self.env.cr.fetchall()
-        products, uoms, locations = self._get_line_dimensions(rows, 17, 5, 6, 8)
-        moves = self._get_move_document_facts({row[9] for row in rows})
+        rows = self.env.cr.dictfetchall()
+        products, uoms, locations = self._get_line_dimensions(rows)
+        moves = self._get_move_document_facts({row["move_id"] for row in rows})
         picking_partners = {
             picking.id: picking.partner_id.id
-            for picking in self.env["stock.picking"].sudo().browse({row[10] for row in rows})
+            for picking in self.env["stock.picking"]
+            .sudo()
+            .browse(filter(None, {row["picking_id"] for row in rows}))
         }
         facts = []
         for row in rows:
-            line_id, lot_id, company_id, date, quantity, uom_id, location_id, rejected = row[:8]
-            dest_id, move_id, picking_id, reference, *lot_facts = row[8:16]
-            warranty_date, product_id, on_hand = row[16:]
-            rounding = uoms[uom_id]
-            if float_compare(quantity, 0, precision_rounding=rounding) <= 0:
+            rounding = uoms[row["product_uom_id"]]
+            if float_compare(row["quantity"], 0, precision_rounding=rounding) <= 0:
                 continue
-            product = products[product_id]
-            dest_usage, dest_scrap = locations[dest_id]
-            move = moves.get(move_id, NO_MOVE)
+            product = products[row["product_id"]]
+            dest_usage, dest_scrap = locations[row["location_dest_id"]]
+            move = moves.get(row["move_id"], NO_MOVE)
             facts.append(
                 LotMoveFacts(
-                    line_id,
-                    lot_id,
-                    company_id,
-                    date,
-                    quantity,
+                    row["id"],
+                    row["lot_id"],
+                    row["company_id"],
+                    row["date"],
+                    row["quantity"],
                     rounding,
-                    locations[location_id][0],
-                    rejected,
+                    locations[row["location_id"]][0],
+                    row["dest_rejected"],
                     dest_usage,
                     dest_scrap,
                     move.scrapped,
                     move.production_id,
                     move.purchase_order_id,
                     move.purchase_partner_id,
-                    picking_partners.get(picking_id, False),
+                    picking_partners.get(row["picking_id"], False),
                     move.partner_id,
                     move.sale_order_id,
-                    reference,
-                    *lot_facts,
-                    warranty_date,
+                    row["reference"],
+                    row["status"],
+                    row["supplier_id"],
+                    row["lot_production_id"],
+                    row["lot_warranty_date"],
+                    row["warranty_date"],
                     product.warranty_formula,
-                    on_hand,
+                    row["on_hand"],
                     product.rounding,
                 )
             )
