@@ -1,157 +1,125 @@
 """Install hook: status, sources and a first history entry for the lots that already exist.
 
-Done in SQL, one statement per step and per chunk of lot ids, so that databases with hundreds
-of thousands of lots install in minutes (no ORM loop over the lots).
+The status and sources are those that `tools.lot_status.replay` gives from each lot's done
+moves: the same function that keeps them after every stock operation, so installing on an
+existing database gives what the live operations would have given. The history is read by
+one query per chunk of lots and written by one statement per field and chunk (no ORM loop over
+the lots), so databases with hundreds of thousands of lots install in a minute or so.
 """
 
+import json
 import logging
 
 from odoo.tools import SQL
 
+from .tools.lot_status import SOURCE_FIELDS, lot_state
+
 _logger = logging.getLogger(__name__)
 
-CHUNK = 50000
-
-_UPDATE_LOTS = """
-WITH lot AS (
-    SELECT id FROM stock_lot
-     WHERE id >= %(low)s AND id < %(high)s
-       -- lots already maintained by stock operations (e.g. during the installation)
-       AND NOT EXISTS (SELECT 1 FROM stock_lot_status_log log WHERE log.lot_id = stock_lot.id)
-),
-reject AS (
-    SELECT item_tracking_reject_location_id AS location_id
-      FROM res_company
-     WHERE item_tracking_reject_location_id IS NOT NULL
-),
-on_hand AS (
-    SELECT q.lot_id
-      FROM stock_quant q
-      JOIN stock_location l ON l.id = q.location_id
-      JOIN lot ON lot.id = q.lot_id
-     WHERE l.usage IN ('internal', 'transit')
-       AND q.location_id NOT IN (SELECT location_id FROM reject)
-  GROUP BY q.lot_id
-    HAVING SUM(q.quantity) > 0
-),
-last_line AS (
-    SELECT DISTINCT ON (ml.lot_id)
-           ml.lot_id, ml.id AS line_id, src.usage AS src_usage, dst.usage AS dst_usage,
-           dst.id IN (SELECT location_id FROM reject) AS rejected,
-           (COALESCE(dst.scrap_location, FALSE) OR COALESCE(m.scrapped, FALSE)) AS scrapped
-      FROM stock_move_line ml
-      JOIN lot ON lot.id = ml.lot_id
-      JOIN stock_location src ON src.id = ml.location_id
-      JOIN stock_location dst ON dst.id = ml.location_dest_id
- LEFT JOIN stock_move m ON m.id = ml.move_id
-     WHERE ml.state = 'done'
-  ORDER BY ml.lot_id, ml.date DESC, ml.id DESC
-),
-receipt AS (
-    SELECT DISTINCT ON (ml.lot_id)
-           ml.lot_id, ml.date, pol.order_id,
-           COALESCE(po.partner_id, p.partner_id, m.partner_id) AS partner_id
-      FROM stock_move_line ml
-      JOIN lot ON lot.id = ml.lot_id
-      JOIN stock_location src ON src.id = ml.location_id
-      JOIN stock_location dst ON dst.id = ml.location_dest_id
- LEFT JOIN stock_move m ON m.id = ml.move_id
- LEFT JOIN stock_picking p ON p.id = ml.picking_id
- LEFT JOIN purchase_order_line pol ON pol.id = m.purchase_line_id
- LEFT JOIN purchase_order po ON po.id = pol.order_id
-     WHERE ml.state = 'done' AND src.usage = 'supplier' AND dst.usage IN ('internal', 'transit')
-  ORDER BY ml.lot_id, ml.date, ml.id
-),
-production AS (
-    SELECT DISTINCT ON (ml.lot_id) ml.lot_id, m.production_id
-      FROM stock_move_line ml
-      JOIN lot ON lot.id = ml.lot_id
-      JOIN stock_move m ON m.id = ml.move_id
-     WHERE ml.state = 'done' AND m.production_id IS NOT NULL
-  ORDER BY ml.lot_id, ml.date, ml.id
-),
-delivery AS (
-    SELECT DISTINCT ON (ml.lot_id)
-           ml.lot_id, ml.date, sol.order_id, COALESCE(p.partner_id, m.partner_id) AS partner_id
-      FROM stock_move_line ml
-      JOIN lot ON lot.id = ml.lot_id
-      JOIN stock_location dst ON dst.id = ml.location_dest_id
- LEFT JOIN stock_move m ON m.id = ml.move_id
- LEFT JOIN stock_picking p ON p.id = ml.picking_id
- LEFT JOIN sale_order_line sol ON sol.id = m.sale_line_id
-     WHERE ml.state = 'done' AND dst.usage = 'customer'
-  ORDER BY ml.lot_id, ml.date DESC, ml.id DESC
-),
-new AS (
-    SELECT lot.id AS lot_id,
-           CASE
-               WHEN last_line.lot_id IS NULL THEN 'planned'
-               WHEN on_hand.lot_id IS NOT NULL AND last_line.src_usage = 'customer'
-                   THEN 'returned'
-               WHEN on_hand.lot_id IS NOT NULL THEN 'received'
-               WHEN last_line.rejected THEN 'rejected'
-               WHEN last_line.scrapped THEN 'written_off'
-               WHEN last_line.dst_usage = 'customer' THEN 'shipped'
-               WHEN last_line.dst_usage = 'production' THEN 'consumed'
-               WHEN last_line.dst_usage = 'inventory' THEN 'written_off'
-               -- sent back to a vendor: stock operations leave the status unchanged
-               WHEN last_line.dst_usage = 'supplier' THEN 'received'
-               ELSE 'planned'
-           END AS status,
-           receipt.partner_id AS supplier_id, receipt.date AS receipt_date,
-           receipt.order_id AS purchase_order_id, production.production_id,
-           delivery.partner_id AS customer_id, delivery.date AS delivery_date,
-           delivery.order_id AS sale_order_id
-      FROM lot
- LEFT JOIN on_hand ON on_hand.lot_id = lot.id
- LEFT JOIN last_line ON last_line.lot_id = lot.id
- LEFT JOIN receipt ON receipt.lot_id = lot.id
- LEFT JOIN production ON production.lot_id = lot.id
- LEFT JOIN delivery ON delivery.lot_id = lot.id
-     WHERE last_line.lot_id IS NOT NULL
-)
-UPDATE stock_lot
-   SET tracking_status = new.status,
-       supplier_id = new.supplier_id,
-       receipt_date = new.receipt_date,
-       purchase_order_id = new.purchase_order_id,
-       production_id = new.production_id,
-       customer_id = new.customer_id,
-       delivery_date = new.delivery_date,
-       sale_order_id = new.sale_order_id
-  FROM new
- WHERE stock_lot.id = new.lot_id
-"""
-
-_INSERT_LOGS = """
-INSERT INTO stock_lot_status_log (
-    lot_id, company_id, date, old_status, new_status, move_line_id, reference, user_id, note,
-    create_uid, create_date, write_uid, write_date
-)
-SELECT DISTINCT ON (ml.lot_id)
-       ml.lot_id, lot.company_id, ml.date, NULL, lot.tracking_status, ml.id, ml.reference,
-       %(uid)s, %(note)s, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
-  FROM stock_move_line ml
-  JOIN stock_lot lot ON lot.id = ml.lot_id
- WHERE ml.state = 'done' AND lot.id >= %(low)s AND lot.id < %(high)s
-   AND lot.tracking_status != 'planned'
-   AND NOT EXISTS (SELECT 1 FROM stock_lot_status_log log WHERE log.lot_id = lot.id)
-ORDER BY ml.lot_id, ml.date DESC, ml.id DESC
-"""
+CHUNK = 20000
 
 
 def post_init_hook(env):
     env["res.company"].sudo()._create_missing_item_tracking_reject_locations()
     env.flush_all()
     cr = env.cr
+    Lot = env["stock.lot"].sudo()
     cr.execute(SQL("SELECT COALESCE(MAX(id), 0) FROM stock_lot"))
     max_id = cr.fetchone()[0]
     note = env._("Computed on installation")
     for low in range(1, max_id + 1, CHUNK):
-        params = {"low": low, "high": low + CHUNK, "uid": env.uid, "note": note}
-        cr.execute(SQL(_UPDATE_LOTS, **{k: params[k] for k in ("low", "high")}))
-        updated = cr.rowcount
-        cr.execute(SQL(_INSERT_LOGS, **params))
-        _logger.info("Item tracking: lots %s-%s: %s updated", low, low + CHUNK - 1, updated)
+        # Lots already maintained by stock operations (e.g. during the installation) are left.
+        cr.execute(
+            SQL(
+                """SELECT lot.id FROM stock_lot lot
+                    WHERE lot.id >= %s AND lot.id < %s
+                      AND NOT EXISTS (SELECT 1 FROM stock_lot_status_log log
+                                       WHERE log.lot_id = lot.id)""",
+                low,
+                low + CHUNK,
+            )
+        )
+        lot_ids = [lot_id for (lot_id,) in cr.fetchall()]
+        history = Lot._read_item_tracking_history_sql(lot_ids)
+        states = {lot_id: lot_state(moves) for lot_id, moves in history.items()}
+        _store_states(env, states, note)
+        _logger.info("Item tracking: lots %s-%s: %s updated", low, low + CHUNK - 1, len(states))
     env["stock.lot"].invalidate_model()
     env["stock.lot.status.log"].invalidate_model()
+
+
+def _store_states(env, states, note):
+    """Write {lot id: (status, sources by company, changes)} in SQL: one UPDATE per field,
+    one INSERT of the history entries (the last status change of each lot)."""
+    if not states:
+        return
+    cr = env.cr
+    ids = list(states)
+    cr.execute(
+        SQL(
+            """UPDATE stock_lot SET tracking_status = v.status
+                 FROM unnest(%s::int4[], %s::varchar[]) AS v(id, status)
+                WHERE stock_lot.id = v.id""",
+            ids,
+            [states[lot_id][0] for lot_id in ids],
+        )
+    )
+    lot_fields = env["stock.lot"]._fields
+    for fname in SOURCE_FIELDS:
+        field = lot_fields[fname]
+        values = {}
+        for lot_id in ids:
+            by_company = {
+                str(company): _json_value(field, sources.get(fname))
+                for company, sources in states[lot_id][1].items()
+                if sources.get(fname)
+            }
+            if by_company:
+                values[lot_id] = json.dumps(by_company)
+        if values:
+            cr.execute(
+                SQL(
+                    """UPDATE stock_lot SET %s = v.value
+                         FROM unnest(%s::int4[], %s::jsonb[]) AS v(id, value)
+                        WHERE stock_lot.id = v.id""",
+                    SQL.identifier(fname),
+                    list(values),
+                    list(values.values()),
+                )
+            )
+    logs = []
+    for lot_id in ids:
+        _status, _sources, changes = states[lot_id]
+        if changes:
+            move, _old, new = changes[-1]
+            logs.append((lot_id, move["company_id"], move["date"], new, move["line_id"], move))
+    if logs:
+        cr.execute(
+            SQL(
+                """INSERT INTO stock_lot_status_log (
+                       lot_id, company_id, date, old_status, new_status, move_line_id,
+                       reference, user_id, note, create_uid, create_date, write_uid, write_date)
+                   SELECT v.lot_id, v.company_id, v.date, NULL, v.status, v.line_id,
+                          v.reference, %(uid)s, %(note)s, %(uid)s, NOW() AT TIME ZONE 'UTC',
+                          %(uid)s, NOW() AT TIME ZONE 'UTC'
+                     FROM unnest(%(lots)s::int4[], %(companies)s::int4[],
+                                 %(dates)s::timestamp[], %(statuses)s::varchar[],
+                                 %(lines)s::int4[], %(references)s::varchar[])
+                          AS v(lot_id, company_id, date, status, line_id, reference)""",
+                uid=env.uid,
+                note=note,
+                lots=[log[0] for log in logs],
+                companies=[log[1] for log in logs],
+                dates=[log[2] for log in logs],
+                statuses=[log[3] for log in logs],
+                lines=[log[4] for log in logs],
+                references=[log[5]["reference"] for log in logs],
+            )
+        )
+
+
+def _json_value(field, value):
+    """A value as Odoo stores it in a company-dependent (jsonb) column."""
+    if field.type == "datetime":
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value

@@ -1,21 +1,20 @@
 from odoo import models
 from odoo.exceptions import UserError
 
-from .stock_move_line import rule_message
-
 
 class MrpProduction(models.Model):
     _inherit = "mrp.production"
 
-    def _check_expired_lots(self):
-        """Check the item tracking rules before any confirmation wizard and before anything is
-        consumed: components (strict expiration replaces product_expiry's question, R001-15)
-        and the number being produced."""
+    def pre_button_mark_done(self):
+        """Check the item tracking rules before any confirmation wizard (product_expiry's
+        expired lots question, backorders) and before anything is consumed: components
+        (strict expiration replaces product_expiry's question, R001-15) and the number
+        being produced."""
         errors = self.move_raw_ids.move_line_ids._get_item_tracking_errors()
         errors += self._get_item_tracking_output_errors()
         if errors:
             raise UserError("\n\n".join(errors))
-        return super()._check_expired_lots()
+        return super().pre_button_mark_done()
 
     def _get_item_tracking_output_errors(self):
         """The produced lot/serial (`lot_producing_id`) is only put on the finished move line
@@ -30,21 +29,13 @@ class MrpProduction(models.Model):
                 and not mo.lot_producing_id.expiration_date
             )
         )
+        Line = self.env["stock.move.line"]
         errors = []
-        if blocked:
-            errors.append(
-                rule_message(
-                    self.env,
-                    "blocked",
-                    [(mo.product_id, mo.lot_producing_id.name) for mo in blocked],
+        for rule, failing in (("blocked", blocked), ("undated", undated)):
+            if failing:
+                errors.append(
+                    Line._get_item_tracking_message(
+                        rule, [(mo.product_id, mo.lot_producing_id.name) for mo in failing]
+                    )
                 )
-            )
-        if undated:
-            errors.append(
-                rule_message(
-                    self.env,
-                    "undated",
-                    [(mo.product_id, mo.lot_producing_id.name) for mo in undated],
-                )
-            )
         return errors

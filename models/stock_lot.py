@@ -1,14 +1,17 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import SQL, float_compare
 from odoo.tools.sql import column_exists, create_column
 
 from odoo.addons.stock.models.stock_lot import OPERATORS
 
+from ..tools.date_formula import DateFormulaError, apply_date_formula
+from ..tools.lot_status import SOURCE_FIELDS, STOCK_USAGES, replay
+
 MANAGER_GROUP = "stock_item_tracking.group_item_tracking_manager"
-# Context key of the stock operations (and install hook) that maintain `tracking_status`.
-STATUS_CONTEXT_KEY = "item_tracking_status_update"
 TRACKING_STATUSES = [
     ("planned", "Planned"),
     ("received", "Received"),
@@ -26,10 +29,13 @@ MAINTENANCE_STATUSES = [
 ]
 # Fields that can't change once the lot has done moves (R001-23/24, R004-S05).
 LOCKED_FIELDS = ("name", "product_id", "company_id")
-# Lot fields the item tracking rules look at: see stock.move.line._was_checked_for_validation.
-CHECKED_LOT_FIELDS = frozenset(("name", "product_id", "company_id", "blocked", "expiration_date"))
-# Cursor cache key: the ids of the move lines a picking validation checked (a set).
-CHECKED_LINES_KEY = "stock_item_tracking.checked_lines"
+# Recorded by stock operations only, never typed (by anyone): the add-on writes them as
+# superuser (`_item_tracking_write`); any other write or create is refused.
+RECORDED_FIELDS = ("tracking_status", "maintenance_status", *SOURCE_FIELDS)
+# Service data: set by deliveries, otherwise edited by Item Tracking Managers only.
+SERVICE_FIELDS = ("warranty_date", "amc_expiry_date")
+# Block data: Item Tracking Managers only.
+BLOCK_FIELDS = ("blocked", "blocked_reason")
 
 
 class StockLot(models.Model):
@@ -60,15 +66,25 @@ class StockLot(models.Model):
         "back from a customer).",
     )
     status_log_ids = fields.One2many("stock.lot.status.log", "lot_id", string="Status History")
-    supplier_id = fields.Many2one("res.partner", readonly=True, copy=False, index="btree_not_null")
-    receipt_date = fields.Datetime(readonly=True, copy=False)
-    purchase_order_id = fields.Many2one("purchase.order", readonly=True, copy=False)
-    production_id = fields.Many2one(
-        "mrp.production", string="Manufacturing Order", readonly=True, copy=False
+    # The sources are kept per company (company-dependent): a lot shared between companies
+    # (no company) is received and delivered by several, and each sees only its own.
+    supplier_id = fields.Many2one("res.partner", readonly=True, copy=False, company_dependent=True)
+    receipt_date = fields.Datetime(readonly=True, copy=False, company_dependent=True)
+    purchase_order_id = fields.Many2one(
+        "purchase.order", readonly=True, copy=False, company_dependent=True
     )
-    customer_id = fields.Many2one("res.partner", readonly=True, copy=False, index="btree_not_null")
-    delivery_date = fields.Datetime(readonly=True, copy=False)
-    sale_order_id = fields.Many2one("sale.order", string="Sales Order", readonly=True, copy=False)
+    production_id = fields.Many2one(
+        "mrp.production",
+        string="Manufacturing Order",
+        readonly=True,
+        copy=False,
+        company_dependent=True,
+    )
+    customer_id = fields.Many2one("res.partner", readonly=True, copy=False, company_dependent=True)
+    delivery_date = fields.Datetime(readonly=True, copy=False, company_dependent=True)
+    sale_order_id = fields.Many2one(
+        "sale.order", string="Sales Order", readonly=True, copy=False, company_dependent=True
+    )
     manufacturer_serial = fields.Char(
         index="trigram", copy=False, help="Serial number given by the manufacturer."
     )
@@ -94,6 +110,9 @@ class StockLot(models.Model):
         help="Last day of warranty: set on delivery to a customer from the item tracking code's "
         "warranty date formula, or from the date entered on the delivery operation.",
     )
+
+    # A copy is a new number: no stock, so no location (vanilla copies it, R004-10 refuses it).
+    location_id = fields.Many2one(copy=False)
 
     def _auto_init(self):
         """Create `maintenance_status` in SQL on large existing tables, instead of the ORM
@@ -217,18 +236,49 @@ class StockLot(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if any(vals.get("blocked") for vals in vals_list):
-            self._check_block_access()
-        if not self.env.context.get(STATUS_CONTEXT_KEY):
-            if any(vals.get("tracking_status", "planned") != "planned" for vals in vals_list):
-                self._raise_status_write()
-            if any(vals.get("amc_expiry_date") for vals in vals_list):
-                self._check_service_access()
+        self._check_item_tracking_create(vals_list)
         vals_list = self._drop_new_lot_locations(vals_list)
         lots = self
         if self.env.context.get("default_location_id"):
             lots = self.with_context(default_location_id=False)
         return super(StockLot, lots).create(vals_list)
+
+    @api.model
+    def _check_item_tracking_create(self, vals_list):
+        """A new number has no history: its status is planned, it has no sources, and only
+        Item Tracking Managers may give it a block, a reason, or service dates. Whatever the
+        caller sends (context included), only the superuser is exempt."""
+        if self.env.su:
+            return
+        given = {
+            fname
+            for vals in vals_list
+            for fname in (*RECORDED_FIELDS, *SERVICE_FIELDS, *BLOCK_FIELDS)
+            if vals.get(fname) and not (fname == "tracking_status" and vals[fname] == "planned")
+        }
+        self._check_item_tracking_fields(given, vals_list)
+
+    def _check_item_tracking_fields(self, fnames, vals_list=None):
+        """Refuse writing `fnames` unless they may be written by the current user."""
+        recorded = [fname for fname in RECORDED_FIELDS if fname in fnames]
+        if recorded:
+            names = ", ".join(
+                {vals.get("name") or "-" for vals in vals_list}
+                if vals_list is not None
+                else self.mapped("display_name")
+            )
+            raise UserError(
+                self.env._(
+                    "%(fields)s of lots/serial numbers are recorded by stock operations and "
+                    "can't be typed: %(lots)s",
+                    fields=", ".join(self._fields[fname].string for fname in recorded),
+                    lots=names,
+                )
+            )
+        if set(SERVICE_FIELDS) & set(fnames):
+            self._check_service_access()
+        if set(BLOCK_FIELDS) & set(fnames):
+            self._check_block_access()
 
     @api.model
     def _drop_new_lot_locations(self, vals_list):
@@ -257,28 +307,44 @@ class StockLot(models.Model):
         ]
 
     def write(self, vals):
-        if CHECKED_LOT_FIELDS.intersection(vals) and self.env.cr.cache.get(CHECKED_LINES_KEY):
-            # The lines of a validation under way that were checked must be checked again.
-            self.env.cr.cache[CHECKED_LINES_KEY].clear()
-        if not self.env.context.get(STATUS_CONTEXT_KEY):
-            if "tracking_status" in vals:
-                self._raise_status_write()
-            if "amc_expiry_date" in vals:
-                self._check_service_access()
+        if not self.env.su:
+            self._check_item_tracking_fields(self._get_changed_fields(vals))
         self._check_locked_fields(vals)
-        if "blocked_reason" in vals and any(
-            (lot.blocked_reason or False) != (vals["blocked_reason"] or False) for lot in self
-        ):
-            self._check_block_access()
         if "blocked" in vals:
-            to_change = self.filtered(lambda lot: lot.blocked != bool(vals["blocked"]))
-            if to_change:
-                self._check_block_access()
-                res = super().write(vals)
-                if vals["blocked"]:
-                    to_change._free_blocked_reservations()
-                return res
+            to_block = self.filtered(lambda lot: not lot.blocked) if vals["blocked"] else None
+            res = super().write(vals)
+            if to_block:
+                to_block._free_blocked_reservations()
+            return res
         return super().write(vals)
+
+    def _get_changed_fields(self, vals):
+        """The protected fields (recorded, service, block) whose value `vals` changes on
+        some of these lots: writing back the value a lot has (an import of an export) is
+        no change."""
+        changed = set()
+        for fname in (*RECORDED_FIELDS, *SERVICE_FIELDS, *BLOCK_FIELDS):
+            if fname not in vals:
+                continue
+            field = self._fields[fname]
+            new = field.convert_to_cache(vals[fname], self)
+            for lot in self:
+                old = field.convert_to_cache(lot[fname], lot)
+                if (old or False) != (new or False):
+                    changed.add(fname)
+                    break
+        return changed
+
+    def _item_tracking_write(self, vals_by_key):
+        """The add-on's own writes of recorded data: {(company id, values items): lot ids},
+        one write per distinct company and values, as superuser, without chatter message
+        per lot (the operation records the change)."""
+        Lot = self.sudo().with_context(tracking_disable=True)
+        for (company_id, items), lot_ids in vals_by_key.items():
+            lots = Lot.browse(lot_ids)
+            if company_id:
+                lots = lots.with_company(company_id)
+            lots.write(dict(items))
 
     def unlink(self):
         used = self._get_lots_with_done_moves()
@@ -363,14 +429,6 @@ class StockLot(models.Model):
                 )
             )
 
-    def _raise_status_write(self):
-        raise UserError(
-            self.env._(
-                "The status of lots/serial numbers is set by stock operations and can't be "
-                "changed by hand."
-            )
-        )
-
     def _check_service_access(self):
         if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(
@@ -421,9 +479,222 @@ class StockLot(models.Model):
         )
 
     def _free_blocked_reservations(self):
-        """Drop the open reservations of lots that were just blocked (R001-22)."""
-        lines = self._get_open_move_lines(picked=False)
+        """Drop the open outgoing reservations of lots that were just blocked (R001-22);
+        lines that bring the number in (a receipt being typed) are kept. The quants of the
+        lots are written too, so that a reservation committed at the same moment by another
+        transaction conflicts with the block (PostgreSQL's serialization failure, which Odoo
+        retries) instead of surviving it."""
+        self.env["stock.quant"].flush_model(["reserved_quantity"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE stock_quant SET reserved_quantity = reserved_quantity"
+                " WHERE lot_id = ANY(%s)",
+                self.ids,
+            )
+        )
+        lines = self._get_open_move_lines(picked=False).filtered(
+            lambda ml: ml.location_id.usage in STOCK_USAGES
+        )
         if lines:
             moves = lines.move_id
             lines.unlink()
             moves._recompute_state()
+
+    # ------------------------------------------------------------------
+    # Upkeep of status, sources, history and warranty from done move lines
+    # ------------------------------------------------------------------
+    @api.model
+    def _item_tracking_update_from_lines(self, lines):
+        """After `lines` were done: fold them (oldest first) into their lots' status and
+        sources with `tools.lot_status.replay`, the same function that installation and
+        repair use, from the lots' current state; log each status change; set the warranty
+        dates of the numbers delivered to a customer."""
+        moves = lines._get_item_tracking_lot_moves()
+        if not moves:
+            return
+        by_lot = defaultdict(list)
+        for move in moves:
+            by_lot[move["lot_id"]].append(move)
+        lots = self.browse(by_lot).sudo()
+        on_hand = lots._get_item_tracking_on_hand()
+        statuses, sources, logs = {}, {}, []
+        for lot in lots:
+            lot_moves = by_lot[lot.id]
+            net = sum(
+                move["quantity"] * (move["dest_on_hand"] - move["src_on_hand"])
+                for move in lot_moves
+            )
+            current = {}
+            for company in {move["company_id"] for move in lot_moves}:
+                lot_in = lot.with_company(company)
+                current[company] = {
+                    "supplier_id": lot_in.supplier_id.id,
+                    "production_id": lot_in.production_id.id,
+                }
+            status, new_sources, changes = replay(
+                lot_moves, lot.tracking_status, current, on_hand.get(lot.id, 0.0) - net
+            )
+            if status != lot.tracking_status:
+                statuses[lot.id] = status
+            for company, values in new_sources.items():
+                changed = {
+                    fname: value
+                    for fname, value in values.items()
+                    if value != current[company].get(fname, False)
+                }
+                if changed:
+                    sources[lot.id, company] = changed
+            logs += [self._item_tracking_log_vals(lot, *change) for change in changes]
+        self._item_tracking_store(statuses, sources, logs)
+        lines._set_lot_warranty_dates(moves)
+
+    def _item_tracking_recompute(self):
+        """Redo the status and sources of these lots from their whole history (after an edit
+        of done operations, which changes the past): the same replay as installation. A
+        status that changes is logged once, on the last move that gave it."""
+        if not self:
+            return
+        history = self._read_item_tracking_history()
+        statuses, sources, logs = {}, {}, []
+        kept = self._get_item_tracking_source_companies()
+        for lot in self.sudo():
+            status, new_sources, changes = replay(history.get(lot.id, []))
+            if status != lot.tracking_status:
+                statuses[lot.id] = status
+                move = changes[-1][0] if changes else {"line_id": False, "reference": False}
+                logs.append(self._item_tracking_log_vals(lot, move, lot.tracking_status, status))
+            for company in kept.get(lot.id, set()) | set(new_sources):
+                sources[lot.id, company] = {
+                    **dict.fromkeys(SOURCE_FIELDS, False),
+                    **new_sources.get(company, {}),
+                }
+        self._item_tracking_store(statuses, sources, logs)
+
+    @api.model
+    def _item_tracking_log_vals(self, lot, move, old_status, new_status):
+        return {
+            "lot_id": lot.id,
+            "company_id": move.get("company_id") or lot.company_id.id or self.env.company.id,
+            "old_status": old_status,
+            "new_status": new_status,
+            "move_line_id": move["line_id"],
+            "reference": move["reference"],
+        }
+
+    def _get_item_tracking_source_companies(self):
+        """{lot id: companies that hold source values} (company-dependent fields)."""
+        self.flush_recordset(list(SOURCE_FIELDS))
+        self.env.cr.execute(
+            SQL(
+                """SELECT id, ARRAY_AGG(DISTINCT key::int)
+                     FROM stock_lot, jsonb_object_keys(
+                            COALESCE(supplier_id, '{}') || COALESCE(customer_id, '{}')
+                            || COALESCE(production_id, '{}') || COALESCE(receipt_date, '{}')
+                            || COALESCE(delivery_date, '{}')) AS key
+                    WHERE id = ANY(%s)
+                 GROUP BY id""",
+                self.ids,
+            )
+        )
+        return {lot_id: set(companies) for lot_id, companies in self.env.cr.fetchall()}
+
+    @api.model
+    def _item_tracking_store(self, statuses, sources, logs):
+        """Write the new statuses {lot id: status} and sources {(lot id, company id):
+        values}, and insert the log entries, batched: one write per distinct company and
+        values, one insert of all the log entries, whatever the number of lots."""
+        vals_by_key = defaultdict(list)
+        for lot_id, status in statuses.items():
+            vals_by_key[False, (("tracking_status", status),)].append(lot_id)
+        for (lot_id, company), values in sources.items():
+            vals_by_key[company, tuple(sorted(values.items()))].append(lot_id)
+        self._item_tracking_write(vals_by_key)
+        self.env["stock.lot.status.log"].sudo()._create_status_logs(logs)
+
+    def _get_item_tracking_on_hand(self):
+        """{lot id: quantity on hand}: internal and transit locations, rejection locations
+        excluded (one query)."""
+        self.env["stock.quant"].flush_model(["lot_id", "location_id", "quantity"])
+        rejects = self.env["res.company"]._get_item_tracking_reject_locations()
+        self.env.cr.execute(
+            SQL(
+                """SELECT q.lot_id, SUM(q.quantity)
+                     FROM stock_quant q
+                     JOIN stock_location loc ON loc.id = q.location_id
+                    WHERE q.lot_id = ANY(%(lots)s) AND loc.usage IN %(usages)s
+                      AND NOT q.location_id = ANY(%(rejects)s)
+                 GROUP BY q.lot_id""",
+                lots=self.ids,
+                usages=STOCK_USAGES,
+                rejects=rejects.ids,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _read_item_tracking_history(self):
+        """{lot id: [move]}: every done move line of these lots, oldest first, as the moves
+        of `tools.lot_status` (one query; installation reads it by chunks of lots)."""
+        return self._read_item_tracking_history_sql(self.ids)
+
+    @api.model
+    def _read_item_tracking_history_sql(self, lot_ids):
+        self.env.flush_all()
+        rejects = self.env["res.company"]._get_item_tracking_reject_locations()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT ml.id AS line_id, ml.lot_id, ml.company_id, ml.date, ml.reference,
+                       ml.quantity_product_uom AS quantity,
+                       src.usage AS src_usage, dst.usage AS dest_usage,
+                       src.usage IN %(usages)s AND NOT src.id = ANY(%(rejects)s) AS src_on_hand,
+                       dst.usage IN %(usages)s AND NOT dst.id = ANY(%(rejects)s)
+                           AS dest_on_hand,
+                       dst.id = ANY(%(rejects)s) AS dest_rejected,
+                       COALESCE(dst.scrap_location, FALSE) OR COALESCE(m.scrapped, FALSE)
+                           AS dest_scrap,
+                       uom.rounding,
+                       COALESCE(p.partner_id, m.partner_id) AS partner_id,
+                       po.partner_id AS purchase_partner_id, po.id AS purchase_order_id,
+                       sol.order_id AS sale_order_id,
+                       m.production_id
+                  FROM stock_move_line ml
+                  JOIN stock_location src ON src.id = ml.location_id
+                  JOIN stock_location dst ON dst.id = ml.location_dest_id
+                  JOIN product_product pp ON pp.id = ml.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  JOIN uom_uom uom ON uom.id = pt.uom_id
+             LEFT JOIN stock_move m ON m.id = ml.move_id
+             LEFT JOIN stock_picking p ON p.id = ml.picking_id
+             LEFT JOIN purchase_order_line pol ON pol.id = m.purchase_line_id
+             LEFT JOIN purchase_order po ON po.id = pol.order_id
+             LEFT JOIN sale_order_line sol ON sol.id = m.sale_line_id
+                 WHERE ml.lot_id = ANY(%(lots)s) AND ml.state = 'done'
+              ORDER BY ml.lot_id, ml.date, ml.id
+                """,
+                lots=list(lot_ids),
+                usages=STOCK_USAGES,
+                rejects=rejects.ids,
+            )
+        )
+        history = defaultdict(list)
+        for row in self.env.cr.dictfetchall():
+            if float_compare(row["quantity"], 0, precision_rounding=row["rounding"]) > 0:
+                history[row["lot_id"]].append(row)
+        return history
+
+    def _apply_warranty_formula(self, formula, date):
+        """The warranty date `formula` gives from `date` for this lot's product; a formula
+        that can't be applied is a UserError naming the product."""
+        try:
+            return apply_date_formula(formula, date)
+        except (DateFormulaError, OverflowError, ValueError) as error:
+            raise UserError(
+                self.env._(
+                    "The warranty date formula %(formula)s of %(product)s can't be applied to "
+                    "%(date)s: %(reason)s",
+                    formula=formula,
+                    product=self.product_id.display_name,
+                    date=date,
+                    reason=error,
+                )
+            ) from error

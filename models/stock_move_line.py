@@ -1,63 +1,32 @@
-from collections import defaultdict, namedtuple
+from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, float_compare
 
-from ..tools.date_formula import apply_date_formula
-from .stock_lot import CHECKED_LINES_KEY, CHECKED_LOT_FIELDS, STATUS_CONTEXT_KEY
+from ..tools.lot_status import STOCK_USAGES
+from .stock_lot import MANAGER_GROUP
 
-STOCK_USAGES = ("internal", "transit")
-# Move line fields the rules look at: writing one of them drops the line from the checked ones.
-CHECKED_LINE_FIELDS = frozenset(
+# Writing one of these on a done move line moves stock again (Odoo re-syncs the quants) or
+# reorders the lot's history: the rules are checked again and the lots' upkeep is redone.
+DONE_EDIT_FIELDS = frozenset(
     (
         "product_id",
         "product_uom_id",
         "quantity",
         "lot_id",
         "lot_name",
+        "quant_id",
         "location_id",
         "location_dest_id",
-        "expiration_date",
-        "warranty_date",
-        "company_id",
+        "package_id",
+        "result_package_id",
+        "owner_id",
+        "date",
     )
 )
-
-# What the fact queries need of a line's product: its tracking, its unit's rounding and its
-# item tracking code's options. Read through the ORM once per product (`_get_line_dimensions`),
-# like the lines' units and locations: joined into the queries, these small tables made
-# planning the queries cost several times more than running them.
-ProductFacts = namedtuple(
-    "ProductFacts",
-    "tracking rounding scope specific_tracking strict_expiration expiration_date_required"
-    " warranty_date_required warranty_formula",
-)
-
-# What the rules need to know of a move line, read in one query (_get_item_tracking_facts).
-CheckFacts = namedtuple(
-    "CheckFacts",
-    "id product_id tracking rounding quantity quantity_product_uom product_rounding"
-    " scope specific_tracking strict_expiration expiration_date_required"
-    " warranty_date_required location_id source_usage dest_usage"
-    " lot_id lot_label blocked lot_expiration_date expiration_date warranty_date",
-)
-# What the status and warranty upkeep need to know of a done move line (_get_lot_move_facts).
-LotMoveFacts = namedtuple(
-    "LotMoveFacts",
-    "id lot_id company_id date quantity rounding source_usage dest_rejected dest_usage"
-    " dest_scrap scrapped production_id purchase_order_id purchase_partner_id"
-    " picking_partner_id move_partner_id sale_order_id reference"
-    " status supplier_id lot_production_id lot_warranty_date"
-    " warranty_date warranty_formula on_hand product_rounding",
-)
-
-# What the status upkeep needs of a done line's move and its documents (_get_lot_move_facts).
-MoveFacts = namedtuple(
-    "MoveFacts",
-    "scrapped production_id purchase_order_id purchase_partner_id partner_id sale_order_id",
-)
-NO_MOVE = MoveFacts(False, False, False, False, False, False)
+# Writing one of these on an open line can make it reserve another number.
+RESERVING_FIELDS = frozenset(("lot_id", "quant_id", "location_id"))
 
 
 def format_product_lots(pairs):
@@ -71,45 +40,13 @@ def format_product_lots(pairs):
     )
 
 
-def rule_messages(env):
-    """The refusal of each item tracking rule, by rule key; `%(lines)s` lists the numbers."""
-    _ = env._
-    return {
-        "blocked": _("These lots/serial numbers are blocked and can't be moved:\n%(lines)s"),
-        "unknown": _(
-            "Specific tracking: these products must use an existing lot/serial number that "
-            "is on hand:\n%(lines)s"
-        ),
-        "short": _(
-            "Specific tracking: these lots/serial numbers are not on hand in the quantity "
-            "taken from their source location:\n%(lines)s"
-        ),
-        "expired": _(
-            "Strict expiration: these lots/serial numbers have expired and can't be "
-            "delivered or consumed:\n%(lines)s"
-        ),
-        "undated": _(
-            "Enter the expiration date of these lots/serial numbers before validating:\n%(lines)s"
-        ),
-        "no_warranty": _(
-            "Enter the warranty date of these lots/serial numbers on the operation before "
-            "validating:\n%(lines)s"
-        ),
-    }
-
-
-def rule_message(env, rule, pairs):
-    """The refusal of `rule` (a key of `rule_messages`) for (product, lot name) pairs."""
-    return rule_messages(env)[rule] % {"lines": format_product_lots(pairs)}
-
-
 class StockMoveLine(models.Model):
     _inherit = "stock.move.line"
 
     item_tracking_code_id = fields.Many2one(related="product_id.item_tracking_code_id")
     warranty_date = fields.Date(
-        help="Warranty end date of the delivered lot/serial number. Overrides the date that the "
-        "item tracking code's formula would give.",
+        help="Warranty end date of the delivered lot/serial number, when the item tracking "
+        "code asks for a manual warranty date (otherwise the code's formula gives it).",
     )
     warranty_date_required = fields.Boolean(
         related="product_id.item_tracking_code_id.warranty_date_required"
@@ -138,82 +75,348 @@ class StockMoveLine(models.Model):
             self.expiration_date = entered or self.lot_id.expiration_date
         return res
 
-    def write(self, vals):
-        if CHECKED_LINE_FIELDS.intersection(vals):
-            self._forget_checked_for_validation()
-        return super().write(vals)
+    # ------------------------------------------------------------------
+    # CRUD: every path that moves stock obeys the rules
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._check_item_tracking_reservations()
+        done = lines.filtered(lambda ml: ml.state == "done")
+        if done:
+            # A line added to a done operation moves stock at once (Odoo syncs the quants).
+            done._check_item_tracking_done_edit(done.lot_id)
+        return lines
 
-    def _action_done(self):
-        if not self._was_checked_for_validation():
-            self._check_item_tracking_rules()
-        res = super()._action_done()
-        done = self.exists()
-        facts = done._get_lot_move_facts()
-        done._set_lot_warranty_dates(facts)
-        done._update_lot_tracking(facts)
+    def write(self, vals):
+        if "warranty_date" in vals:
+            self._check_done_warranty_access(vals["warranty_date"])
+        done = self.browse()
+        if DONE_EDIT_FIELDS.intersection(vals):
+            done = self.filtered(lambda ml: ml.state == "done")
+        old_lots = done.lot_id
+        res = super().write(vals)
+        if RESERVING_FIELDS.intersection(vals):
+            self._check_item_tracking_reservations()
+        if done:
+            done._check_item_tracking_done_edit(old_lots | done.lot_id)
         return res
 
-    # ------------------------------------------------------------------
-    # Item tracking rules
-    # ------------------------------------------------------------------
-    def _check_item_tracking_rules(self):
-        """Refuse to process lines that break the item tracking rules.
+    def _action_done(self):
+        self._check_item_tracking_rules()
+        res = super()._action_done()
+        self.env["stock.lot"]._item_tracking_update_from_lines(self.exists())
+        return res
 
-        One UserError lists every offending product and lot/serial number, before anything is
-        written. Rules: blocked numbers (R001-22), specific tracking (R001-13), strict expiration
-        (R001-15), manual expiration date (R001-16) and manual warranty date (R001-19).
-        """
+    def _check_done_warranty_access(self, value):
+        """The warranty date of a done line was recorded by the delivery; only Item Tracking
+        Managers may change it (and it is the lot's date that counts)."""
+        if self.env.su or self.env.user.has_group(MANAGER_GROUP):
+            return
+        changed = self.filtered(
+            lambda ml: ml.state == "done" and ml.warranty_date != fields.Date.to_date(value)
+        )
+        if changed:
+            raise AccessError(
+                self.env._(
+                    "Only Item Tracking Managers can change the warranty date of done "
+                    "operations: %(lots)s",
+                    lots=", ".join(changed.mapped(lambda ml: ml.lot_id.name or ml.reference)),
+                )
+            )
+
+    def _check_item_tracking_reservations(self):
+        """Blocked numbers are never reserved (R001-22): an open line that takes a blocked
+        number out of stock, whoever creates or writes it, is refused (incoming lines, such
+        as a receipt typed by hand, are left to the validation)."""
+        open_lines = self.filtered(
+            lambda ml: ml.lot_id.blocked
+            and ml.state not in ("done", "cancel")
+            and ml.location_id.usage in STOCK_USAGES
+        )
+        offending = [
+            (ml.product_id, ml.lot_id.name)
+            for ml in open_lines
+            if not ml._item_tracking_blocked_move_allowed(ml.location_id, ml.location_dest_id)
+        ]
+        if offending:
+            raise UserError(self._get_item_tracking_message("blocked", offending))
+
+    @api.model
+    def _item_tracking_blocked_move_allowed(self, source, destination):
+        """A blocked number may go into a location that accepts blocked numbers (the
+        rejection location) and be scrapped from one (block, inspect, reject, scrap)."""
+        return destination.item_tracking_allow_blocked or (
+            source.item_tracking_allow_blocked and destination.scrap_location
+        )
+
+    def _check_item_tracking_done_edit(self, lots):
+        """After done lines were written or added (Odoo has moved the stock again): the rules
+        hold for the new values, no number with specific tracking is left negative anywhere,
+        and the status, sources and history of every lot involved (`lots`: old and new) are
+        redone from their history. Raising rolls the whole edit back."""
+        errors = self._get_item_tracking_errors(done_edit=True)
+        if lots.filtered("blocked"):
+            errors.insert(
+                0,
+                self._get_item_tracking_message(
+                    "blocked", [(lot.product_id, lot.name) for lot in lots.filtered("blocked")]
+                ),
+            )
+        negative = self._get_item_tracking_negative_lots(lots)
+        if negative:
+            errors.append(
+                self._get_item_tracking_message(
+                    "short", [(lot.product_id, lot.name) for lot in negative]
+                )
+            )
+        if errors:
+            raise UserError("\n\n".join(dict.fromkeys(errors)))
+        lots._item_tracking_recompute()
+
+    @api.model
+    def _get_item_tracking_negative_lots(self, lots):
+        """The lots of products with specific tracking that have a negative quant in stock."""
+        specific = lots.filtered(lambda lot: lot.product_id.item_tracking_code_id.specific_tracking)
+        if not specific:
+            return specific
+        self.env["stock.quant"].flush_model(["lot_id", "quantity", "location_id"])
+        groups = (
+            self.env["stock.quant"]
+            .sudo()
+            ._read_group(
+                [
+                    ("lot_id", "in", specific.ids),
+                    ("location_id.usage", "in", STOCK_USAGES),
+                    ("quantity", "<", 0),
+                ],
+                ["lot_id"],
+            )
+        )
+        return lots.browse([lot.id for (lot,) in groups])
+
+    # ------------------------------------------------------------------
+    # Item tracking rules: one method per rule, dispatched from a list
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_item_tracking_rules(self):
+        """The rules checked before stock moves, in the order of their messages. Each key
+        names a method `_item_tracking_rule_<key>(facts)` returning the facts of the
+        offending lines, and a message in `_get_item_tracking_messages`. Another module
+        adds a rule by extending both."""
+        return ["blocked", "unknown", "short", "expired", "undated", "no_warranty"]
+
+    @api.model
+    def _get_item_tracking_messages(self):
+        """The refusal of each rule; `%(lines)s` lists the products and numbers."""
+        _ = self.env._
+        return {
+            "blocked": _("These lots/serial numbers are blocked and can't be moved:\n%(lines)s"),
+            "unknown": _(
+                "Specific tracking: these products must use an existing lot/serial number "
+                "that is on hand:\n%(lines)s"
+            ),
+            "short": _(
+                "Specific tracking: these lots/serial numbers are not on hand in the quantity "
+                "taken from their source location:\n%(lines)s"
+            ),
+            "expired": _(
+                "Strict expiration: these lots/serial numbers have expired and can't be "
+                "delivered or consumed:\n%(lines)s"
+            ),
+            "undated": _(
+                "Enter the expiration date of these lots/serial numbers before "
+                "validating:\n%(lines)s"
+            ),
+            "no_warranty": _(
+                "Enter the warranty date of these lots/serial numbers on the operation before "
+                "validating:\n%(lines)s"
+            ),
+        }
+
+    @api.model
+    def _get_item_tracking_message(self, rule, pairs):
+        """The refusal of `rule` for (product, lot name) pairs."""
+        return self._get_item_tracking_messages()[rule] % {"lines": format_product_lots(pairs)}
+
+    def _check_item_tracking_rules(self):
+        """Refuse to process lines that break the item tracking rules: one UserError lists
+        every offending product and lot/serial number, before anything is written."""
         errors = self._get_item_tracking_errors()
         if errors:
             raise UserError("\n\n".join(errors))
 
-    def _remember_checked_for_validation(self):
-        """Called by a picking's validation once these lines passed the rules: the
-        `_action_done` of the same `button_validate` needn't check them again. A line
-        written in between (one of CHECKED_LINE_FIELDS), or a lot whose number, block or
-        expiration date changes, is forgotten and checked again. Outside a validation (no
-        record under way) nothing is remembered."""
-        checked = self.env.cr.cache.get(CHECKED_LINES_KEY)
-        if checked is not None:
-            checked.update(self.ids)
+    def _get_item_tracking_errors(self, done_edit=False):
+        """The messages of the broken rules: one query of facts for all the lines, then each
+        rule in turn. `done_edit`: the lines are done and were just edited (the stock has
+        moved already, so the on-hand rule is checked on the quants afterwards instead)."""
+        facts = [
+            fact
+            for fact in self._get_item_tracking_facts()
+            if float_compare(fact["quantity"], 0, precision_rounding=fact["rounding"]) > 0
+        ]
+        if not facts:
+            return []
+        rules = self._get_item_tracking_rules()
+        if done_edit:
+            rules = [rule for rule in rules if rule != "short"]
+        errors = []
+        Product = self.env["product.product"]
+        for rule in rules:
+            offending = getattr(self, f"_item_tracking_rule_{rule}")(facts)
+            if offending:
+                errors.append(
+                    self._get_item_tracking_message(
+                        rule,
+                        [
+                            (Product.browse(fact["product_id"]), fact["lot_label"])
+                            for fact in offending
+                        ],
+                    )
+                )
+        return errors
 
-    def _forget_checked_for_validation(self):
-        checked = self.env.cr.cache.get(CHECKED_LINES_KEY)
-        if checked:
-            checked.difference_update(self.ids)
+    # Each rule: the facts (dicts, see _get_item_tracking_facts) of the lines that break it.
+    def _item_tracking_rule_blocked(self, facts):
+        """R001-22: a blocked number isn't moved (but into the rejection location)."""
+        return [
+            fact
+            for fact in facts
+            if fact["blocked"]
+            and not self._item_tracking_blocked_move_allowed(fact["source"], fact["destination"])
+        ]
 
-    def _was_checked_for_validation(self):
-        """True when every line was checked, and left unchanged, earlier in the same
-        validation. A subset of checked lines passes too: every rule is per line, but for
-        the on-hand quantities of specific tracking, which a subset needs less of."""
-        if not self:
-            return True  # nothing to check
-        checked = self.env.cr.cache.get(CHECKED_LINES_KEY)
-        return bool(checked) and checked.issuperset(self.ids)
+    def _item_tracking_rule_unknown(self, facts):
+        """R001-13: what leaves stock under specific tracking names an existing number."""
+        return [fact for fact in self._specific_outgoing(facts) if not fact["lot_id"]]
 
-    def _flush_models(self, fnames_by_model):
-        """Before reading tables in SQL: compute and write the pending values of the fields
-        read ({model name: field names}). Only those: flushing other pending values early
-        would make Odoo write some of them twice."""
-        for model_name, fnames in fnames_by_model.items():
-            self.env[model_name].flush_model(fnames)
+    def _item_tracking_rule_short(self, facts):
+        """R001-13: ... that is on hand where the line takes it from. Odoo takes the
+        quantity from the quant of exactly the line's location, package and owner, so that
+        is what must hold it (stock on a shelf below doesn't cover a line from its parent)."""
+        needed = defaultdict(float)
+        needed_facts = defaultdict(list)
+        for fact in self._specific_outgoing(facts):
+            if fact["lot_id"]:
+                key = (fact["lot_id"], fact["location_id"], fact["package_id"], fact["owner_id"])
+                needed[key] += fact["quantity_product_uom"]
+                needed_facts[key].append(fact)
+        if not needed:
+            return []
+        on_hand = self._get_item_tracking_on_hand(needed)
+        return [
+            fact
+            for key, quantity in needed.items()
+            if float_compare(
+                on_hand.get(key, 0.0),
+                quantity,
+                precision_rounding=needed_facts[key][0]["product_rounding"],
+            )
+            < 0
+            for fact in needed_facts[key]
+        ]
+
+    def _item_tracking_rule_expired(self, facts):
+        """R001-15: an expired number isn't delivered nor consumed under strict expiration."""
+        now = fields.Datetime.now()
+        return [
+            fact
+            for fact in facts
+            if fact["code"].scope == "inventory"
+            and fact["code"].strict_expiration
+            and fact["source_usage"] in STOCK_USAGES
+            and fact["dest_usage"] in ("customer", "production")
+            and fact["lot_expiration_date"]
+            and fact["lot_expiration_date"] <= now
+        ]
+
+    def _item_tracking_rule_undated(self, facts):
+        """R001-16: a new number is received with an expiration date entered by hand."""
+        return [
+            fact
+            for fact in facts
+            if fact["code"].scope == "inventory"
+            and fact["code"].expiration_date_required
+            and fact["source_usage"] in ("supplier", "production")
+            and fact["dest_usage"] in STOCK_USAGES
+            and not fact["expiration_date"]
+            and not fact["lot_expiration_date"]
+        ]
+
+    def _item_tracking_rule_no_warranty(self, facts):
+        """R001-19: a delivery names the warranty date when the code asks for it."""
+        return [
+            fact
+            for fact in facts
+            if fact["code"].scope == "inventory"
+            and fact["code"].warranty_date_required
+            and fact["dest_usage"] == "customer"
+            and not fact["warranty_date"]
+        ]
+
+    @api.model
+    def _specific_outgoing(self, facts):
+        return [
+            fact
+            for fact in facts
+            if fact["tracking"] != "none"
+            and fact["code"].scope == "inventory"
+            and fact["code"].specific_tracking
+            and fact["source_usage"] in STOCK_USAGES
+        ]
 
     def _get_item_tracking_facts(self):
-        """What the rules look at, one `CheckFacts` per line, read in one query.
+        """What the rules look at, one dict per line. The lines, their lots (the `lot_id`,
+        or else the existing lot its `lot_name` names: same product, the line's company or
+        none) are read in one query; products, codes, units and locations through the ORM,
+        once per record (`_get_line_dimensions`)."""
+        rows = self._read_item_tracking_rows()
+        products, uoms, locations = self._get_line_dimensions(rows)
+        facts = []
+        for row in rows:
+            product = products[row["product_id"]]
+            source = locations[row["location_id"]]
+            destination = locations[row["location_dest_id"]]
+            facts.append(
+                {
+                    **row,
+                    "tracking": product.tracking,
+                    "code": product.product_tmpl_id.item_tracking_code_id,
+                    "rounding": uoms[row["product_uom_id"]].rounding,
+                    "product_rounding": product.uom_id.rounding,
+                    "source": source,
+                    "destination": destination,
+                    "source_usage": source.usage,
+                    "dest_usage": destination.usage,
+                }
+            )
+        return facts
 
-        The lot of a line is its `lot_id`, or else the existing lot its `lot_name` names
-        (same product, the line's company or none); `lot_label` is the number to show.
-        Those are found by one join, not a subquery per line: the estimated cost of a
-        subquery per line made PostgreSQL JIT-compile the query (20 ms and more).
-        """
+    def _read_item_tracking_rows(self):
+        """The rows of `_get_item_tracking_facts`, in one query (dicts). The lots named by
+        `lot_name` are found by one join, not a subquery per line: the estimated cost of a
+        subquery per line made PostgreSQL JIT-compile the query (20 ms and more)."""
         if not self:
             return []
-        self._flush_models(
-            {
-                # What the rules read is what, written, calls for a new check.
-                "stock.move.line": [*CHECKED_LINE_FIELDS, "quantity_product_uom"],
-                "stock.lot": CHECKED_LOT_FIELDS,
-            }
+        self.env["stock.move.line"].flush_model(
+            [
+                "product_id",
+                "product_uom_id",
+                "quantity",
+                "quantity_product_uom",
+                "lot_id",
+                "lot_name",
+                "location_id",
+                "location_dest_id",
+                "package_id",
+                "owner_id",
+                "expiration_date",
+                "warranty_date",
+                "company_id",
+            ]
+        )
+        self.env["stock.lot"].flush_model(
+            ["name", "product_id", "company_id", "blocked", "expiration_date"]
         )
         self.env.cr.execute(
             SQL(
@@ -231,9 +434,10 @@ class StockMoveLine(models.Model):
                 )
                 SELECT ml.id, ml.product_id, ml.product_uom_id, ml.quantity,
                        ml.quantity_product_uom, ml.location_id, ml.location_dest_id,
+                       ml.package_id, ml.owner_id,
                        COALESCE(lot.id, named.id) AS lot_id,
                        COALESCE(lot.name, named.name, ml.lot_name) AS lot_label,
-                       COALESCE(lot.blocked, named.blocked) AS blocked,
+                       COALESCE(lot.blocked, named.blocked, FALSE) AS blocked,
                        COALESCE(lot.expiration_date, named.expiration_date)
                            AS lot_expiration_date,
                        ml.expiration_date, ml.warranty_date
@@ -245,415 +449,184 @@ class StockMoveLine(models.Model):
                 ids=self.ids,
             )
         )
-        rows = self.env.cr.dictfetchall()
-        products, uoms, locations = self._get_line_dimensions(rows)
-        facts = []
-        for row in rows:
-            product = products[row["product_id"]]
-            facts.append(
-                CheckFacts(
-                    row["id"],
-                    row["product_id"],
-                    product.tracking,
-                    uoms[row["product_uom_id"]],
-                    row["quantity"],
-                    row["quantity_product_uom"],
-                    product.rounding,
-                    product.scope,
-                    product.specific_tracking,
-                    product.strict_expiration,
-                    product.expiration_date_required,
-                    product.warranty_date_required,
-                    row["location_id"],
-                    locations[row["location_id"]][0],
-                    locations[row["location_dest_id"]][0],
-                    row["lot_id"],
-                    row["lot_label"],
-                    row["blocked"],
-                    row["lot_expiration_date"],
-                    row["expiration_date"],
-                    row["warranty_date"],
-                )
-            )
-        return facts
+        return self.env.cr.dictfetchall()
 
-    def _get_line_dimensions(self, rows):
-        """What the fact queries' `rows` (dicts with `product_id`, `product_uom_id`,
-        `location_id` and `location_dest_id`) need of those records, read through the ORM
-        once per record (most are cached by then): ({product id: `ProductFacts`},
-        {unit id: rounding}, {location id: (usage, scrap_location)})."""
-        env = self.sudo().env
-        products = {}
-        for product in env["product.product"].browse({row["product_id"] for row in rows}):
-            code = product.product_tmpl_id.item_tracking_code_id
-            products[product.id] = ProductFacts(
-                product.tracking,
-                product.uom_id.rounding,
-                code.scope,
-                code.specific_tracking,
-                code.strict_expiration,
-                code.expiration_date_required,
-                code.warranty_date_required,
-                code.warranty_formula,
-            )
-        uom_ids = {row["product_uom_id"] for row in rows}
-        uoms = {uom.id: uom.rounding for uom in env["uom.uom"].browse(uom_ids)}
-        location_ids = {row[key] for row in rows for key in ("location_id", "location_dest_id")}
-        locations = {
-            location.id: (location.usage, location.scrap_location)
-            for location in env["stock.location"].browse(location_ids)
-        }
-        return products, uoms, locations
-
-    def _get_item_tracking_errors(self):
-        """The messages of `_check_item_tracking_rules`, one per rule broken: one pass over
-        the lines' facts (one query), plus one query of on-hand quantities for specific
-        tracking."""
-        now = fields.Datetime.now()
-        broken = defaultdict(list)  # rule -> facts of the offending lines
-        needed = defaultdict(float)  # (lot id, location id) -> quantity, specific tracking
-        needed_facts = defaultdict(list)
-        for line in self._get_item_tracking_facts():
-            if line.tracking == "none" or (
-                float_compare(line.quantity, 0, precision_rounding=line.rounding) <= 0
-            ):
-                continue
-            if line.blocked:
-                broken["blocked"].append(line)
-            if line.scope != "inventory":
-                continue
-            outgoing = line.source_usage in STOCK_USAGES
-            incoming = line.dest_usage in STOCK_USAGES
-            if line.specific_tracking and outgoing:
-                if not line.lot_id:
-                    broken["unknown"].append(line)
-                else:
-                    key = (line.lot_id, line.location_id)
-                    needed[key] += line.quantity_product_uom
-                    needed_facts[key].append(line)
-            if (
-                line.strict_expiration
-                and outgoing
-                and line.dest_usage in ("customer", "production")
-                and line.lot_expiration_date
-                and line.lot_expiration_date <= now
-            ):
-                broken["expired"].append(line)
-            if (
-                line.expiration_date_required
-                and line.source_usage in ("supplier", "production")
-                and incoming
-                and not line.expiration_date
-                and not line.lot_expiration_date
-            ):
-                broken["undated"].append(line)
-            if line.warranty_date_required and line.dest_usage == "customer":
-                if not line.warranty_date:
-                    broken["no_warranty"].append(line)
-        if needed:
-            for key in self._get_item_tracking_short_lots(needed, needed_facts):
-                broken["short"].extend(needed_facts[key])
-        return self._get_item_tracking_messages(broken)
-
-    def _get_item_tracking_short_lots(self, needed, needed_facts):
-        """The (lot id, location id) keys of `needed` that the stock there (sublocations
-        included) doesn't cover."""
-        locations = self.env["stock.location"].browse({location for _lot, location in needed})
-        on_hand = defaultdict(list)  # lot id -> [(location, quantity)]
-        for lot, location, quantity in (
+    def _get_item_tracking_on_hand(self, needed):
+        """{(lot, location, package, owner): quantity} of the quants of exactly those keys."""
+        lot_ids = list({key[0] for key in needed})
+        location_ids = list({key[1] for key in needed})
+        on_hand = defaultdict(float)
+        for lot, location, package, owner, quantity in (
             self.env["stock.quant"]
             .sudo()
             ._read_group(
-                [
-                    ("lot_id", "in", list({lot for lot, _location in needed})),
-                    ("location_id", "child_of", locations.ids),
-                ],
-                ["lot_id", "location_id"],
+                [("lot_id", "in", lot_ids), ("location_id", "in", location_ids)],
+                ["lot_id", "location_id", "package_id", "owner_id"],
                 ["quantity:sum"],
             )
         ):
-            on_hand[lot.id].append((location, quantity))
-        short = []
-        for (lot_id, location_id), quantity in needed.items():
-            path = locations.browse(location_id).parent_path
-            available = sum(
-                qty
-                for quant_location, qty in on_hand[lot_id]
-                if quant_location.parent_path.startswith(path)
-            )
-            rounding = needed_facts[lot_id, location_id][0].product_rounding
-            if float_compare(available, quantity, precision_rounding=rounding) < 0:
-                short.append((lot_id, location_id))
-        return short
+            on_hand[lot.id, location.id, package.id or None, owner.id or None] += quantity
+        return on_hand
 
-    def _get_item_tracking_messages(self, broken):
-        """The error messages of the broken rules ({rule: facts of the offending lines}),
-        in the order of `rule_messages`, naming the products and numbers."""
-        Product = self.env["product.product"]
-        return [
-            rule_message(
-                self.env,
-                rule,
-                [(Product.browse(line.product_id), line.lot_label) for line in broken[rule]],
-            )
-            for rule in rule_messages(self.env)
-            if broken[rule]
-        ]
+    def _get_line_dimensions(self, rows):
+        """The products, units and locations the fact rows (dicts with `product_id`,
+        `product_uom_id`, `location_id` and `location_dest_id`) name, read through the ORM
+        (most are cached by then): ({id: product}, {id: unit}, {id: location}), sudo."""
+        env = self.sudo().env
+        products = env["product.product"].browse({row["product_id"] for row in rows})
+        uoms = env["uom.uom"].browse({row["product_uom_id"] for row in rows})
+        locations = env["stock.location"].browse(
+            {row[key] for row in rows for key in ("location_id", "location_dest_id")}
+        )
+        return (
+            {product.id: product for product in products},
+            {uom.id: uom for uom in uoms},
+            {location.id: location for location in locations},
+        )
 
     # ------------------------------------------------------------------
-    # Upkeep of the lots of done lines: warranty, status and sources
+    # Facts of done lines for the lots' upkeep (stock.lot._item_tracking_update_from_lines)
     # ------------------------------------------------------------------
-    def _get_lot_move_facts(self):
-        """One `LotMoveFacts` per done line with a lot and a quantity, oldest first. One
-        query reads the lines, their lots and the lots' quantities on hand (internal and
-        transit locations, rejection locations excluded); the lines' products, units,
-        locations, moves and documents, cached by `_action_done`, come from the ORM, once
-        per record.
-
-        The lines' lot and date come from the ORM: `_action_done` has just set them, and
-        flushing them now would write the lines twice (Odoo sets their state afterwards).
-        """
+    def _get_item_tracking_lot_moves(self):
+        """The done lines with a lot and a quantity, oldest first, as the moves of
+        `tools.lot_status` (dicts), plus `lot_id`, `line_id`, `reference`, `product_id` and
+        the line's `warranty_date`. One query reads the lines; their lot and date come from
+        the ORM (`_action_done` has just set them, and flushing them now would write the
+        lines twice), their products, locations, moves and documents too, once per record."""
         lot_ids = [ml.lot_id.id for ml in self]
         dates = self.mapped("date")
         with_lot = [i for i, lot_id in enumerate(lot_ids) if lot_id]
         if not with_lot:
             return []
-        self._flush_models(
-            {
-                "stock.move.line": [
-                    "product_id",
-                    "quantity",
-                    "product_uom_id",
-                    "location_id",
-                    "location_dest_id",
-                    "move_id",
-                    "picking_id",
-                    "reference",
-                    "warranty_date",
-                ],
-                "stock.quant": ["lot_id", "location_id", "quantity"],
-                "stock.lot": [
-                    "company_id",
-                    "product_id",
-                    "tracking_status",
-                    "supplier_id",
-                    "production_id",
-                    "warranty_date",
-                ],
-                "stock.location": ["usage"],
-                "res.company": ["item_tracking_reject_location_id"],
-            }
+        self.env["stock.move.line"].flush_model(
+            [
+                "product_id",
+                "quantity",
+                "quantity_product_uom",
+                "product_uom_id",
+                "location_id",
+                "location_dest_id",
+                "move_id",
+                "picking_id",
+                "reference",
+                "warranty_date",
+                "company_id",
+            ]
         )
         self.env.cr.execute(
             SQL(
                 """
-                WITH rejects AS (
-                    SELECT item_tracking_reject_location_id AS id
-                      FROM res_company
-                     WHERE item_tracking_reject_location_id IS NOT NULL
-                ), on_hand AS (
-                    SELECT q.lot_id, SUM(q.quantity) AS quantity
-                      FROM stock_quant q
-                      JOIN stock_location loc ON loc.id = q.location_id
-                     WHERE q.lot_id = ANY(%(lot_ids)s)
-                       AND loc.usage IN %(usages)s
-                       AND q.location_id NOT IN (SELECT id FROM rejects)
-                  GROUP BY q.lot_id
-                )
-                SELECT ml.id, lot.id AS lot_id, lot.company_id, line.date, ml.quantity,
-                       ml.product_uom_id, ml.product_id, ml.location_id, ml.location_dest_id,
-                       ml.location_dest_id IN (SELECT id FROM rejects) AS dest_rejected,
-                       ml.move_id, ml.picking_id, ml.reference, ml.warranty_date,
-                       lot.tracking_status AS status, lot.supplier_id,
-                       lot.production_id AS lot_production_id,
-                       lot.warranty_date AS lot_warranty_date,
-                       COALESCE(on_hand.quantity, 0) AS on_hand
+                SELECT ml.id AS line_id, line.lot_id, line.date, ml.company_id,
+                       ml.quantity, ml.quantity_product_uom, ml.product_uom_id, ml.product_id,
+                       ml.location_id, ml.location_dest_id, ml.move_id, ml.picking_id,
+                       ml.reference, ml.warranty_date
                   FROM unnest(%(ids)s::int4[], %(lot_ids)s::int4[], %(dates)s::timestamp[])
                        AS line(id, lot_id, date)
                   JOIN stock_move_line ml ON ml.id = line.id
-                  JOIN stock_lot lot ON lot.id = line.lot_id
-             LEFT JOIN on_hand ON on_hand.lot_id = lot.id
               ORDER BY line.date, line.id
                 """,
                 ids=[self._ids[i] for i in with_lot],
                 lot_ids=[lot_ids[i] for i in with_lot],
                 dates=[dates[i] for i in with_lot],
-                usages=STOCK_USAGES,
             )
         )
         rows = self.env.cr.dictfetchall()
         products, uoms, locations = self._get_line_dimensions(rows)
-        moves = self._get_move_document_facts({row["move_id"] for row in rows})
+        documents = self._get_move_documents({row["move_id"] for row in rows})
         picking_partners = {
             picking.id: picking.partner_id.id
             for picking in self.env["stock.picking"]
             .sudo()
             .browse(filter(None, {row["picking_id"] for row in rows}))
         }
-        facts = []
+        rejects = set(self.env["res.company"]._get_item_tracking_reject_locations().ids)
+        no_move = dict.fromkeys(
+            ("scrapped", "production_id", "purchase_order_id", "purchase_partner_id"), False
+        )
+        no_move.update(partner_id=False, sale_order_id=False)
+        moves = []
         for row in rows:
-            rounding = uoms[row["product_uom_id"]]
-            if float_compare(row["quantity"], 0, precision_rounding=rounding) <= 0:
-                continue
-            product = products[row["product_id"]]
-            dest_usage, dest_scrap = locations[row["location_dest_id"]]
-            move = moves.get(row["move_id"], NO_MOVE)
-            facts.append(
-                LotMoveFacts(
-                    row["id"],
-                    row["lot_id"],
-                    row["company_id"],
-                    row["date"],
-                    row["quantity"],
-                    rounding,
-                    locations[row["location_id"]][0],
-                    row["dest_rejected"],
-                    dest_usage,
-                    dest_scrap,
-                    move.scrapped,
-                    move.production_id,
-                    move.purchase_order_id,
-                    move.purchase_partner_id,
-                    picking_partners.get(row["picking_id"], False),
-                    move.partner_id,
-                    move.sale_order_id,
-                    row["reference"],
-                    row["status"],
-                    row["supplier_id"],
-                    row["lot_production_id"],
-                    row["lot_warranty_date"],
-                    row["warranty_date"],
-                    product.warranty_formula,
-                    row["on_hand"],
-                    product.rounding,
+            if (
+                float_compare(
+                    row["quantity"], 0, precision_rounding=uoms[row["product_uom_id"]].rounding
                 )
+                <= 0
+            ):
+                continue
+            source = locations[row["location_id"]]
+            destination = locations[row["location_dest_id"]]
+            document = documents.get(row["move_id"], no_move)
+            moves.append(
+                {
+                    "line_id": row["line_id"],
+                    "lot_id": row["lot_id"],
+                    "product_id": row["product_id"],
+                    "company_id": row["company_id"],
+                    "date": row["date"],
+                    "reference": row["reference"],
+                    "warranty_date": row["warranty_date"],
+                    "quantity": row["quantity_product_uom"],
+                    "rounding": products[row["product_id"]].uom_id.rounding,
+                    "src_usage": source.usage,
+                    "dest_usage": destination.usage,
+                    "src_on_hand": source.usage in STOCK_USAGES and source.id not in rejects,
+                    "dest_on_hand": destination.usage in STOCK_USAGES
+                    and destination.id not in rejects,
+                    "dest_rejected": destination.id in rejects,
+                    "dest_scrap": destination.scrap_location or document["scrapped"],
+                    "partner_id": picking_partners.get(row["picking_id"]) or document["partner_id"],
+                    "purchase_partner_id": document["purchase_partner_id"],
+                    "purchase_order_id": document["purchase_order_id"],
+                    "sale_order_id": document["sale_order_id"],
+                    "production_id": document["production_id"],
+                }
             )
-        return facts
+        return moves
 
-    def _get_move_document_facts(self, move_ids):
-        """{move id: `MoveFacts`} of the given moves (None is left out), read through the
+    def _get_move_documents(self, move_ids):
+        """{move id: its documents} of the given moves (None is left out), read through the
         ORM once per move: `_action_done` has just read the moves, so they are cached."""
         return {
-            move.id: MoveFacts(
-                move.scrapped,
-                move.production_id.id,
-                move.purchase_line_id.order_id.id,
-                move.purchase_line_id.order_id.partner_id.id,
-                move.partner_id.id,
-                move.sale_line_id.order_id.id,
-            )
+            move.id: {
+                "scrapped": move.scrapped,
+                "production_id": move.production_id.id,
+                "purchase_order_id": move.purchase_line_id.order_id.id,
+                "purchase_partner_id": move.purchase_line_id.order_id.partner_id.id,
+                "partner_id": move.partner_id.id,
+                "sale_order_id": move.sale_line_id.order_id.id,
+            }
             for move in self.env["stock.move"].sudo().browse(filter(None, move_ids))
         }
 
-    def _set_lot_warranty_dates(self, facts=None):
+    def _set_lot_warranty_dates(self, moves=None):
         """Set the warranty date of lots delivered to a customer (R001-18, R001-19): the date
-        entered on the line, else the item tracking code's formula applied to the delivery
-        date. One write per distinct date."""
-        if facts is None:
-            facts = self._get_lot_move_facts()
-        lots_by_date = defaultdict(list)
-        for line in facts:
-            if line.dest_usage != "customer" or not (line.warranty_date or line.warranty_formula):
+        entered on the line when the item tracking code asks for a manual date, else the
+        code's formula applied to the delivery date. One write per distinct date."""
+        if moves is None:
+            moves = self._get_item_tracking_lot_moves()
+        Lot = self.env["stock.lot"].sudo()
+        Product = self.env["product.product"].sudo()
+        dates = {}
+        for move in moves:
+            if move["dest_usage"] != "customer":
                 continue
-            date = line.warranty_date or apply_date_formula(
-                line.warranty_formula, fields.Date.context_today(self, line.date)
-            )
-            if date != line.lot_warranty_date:
-                lots_by_date[date].append(line.lot_id)
-        # Set by the operation itself, recorded in its move lines: no chatter message per lot.
-        Lot = self.env["stock.lot"].sudo().with_context(tracking_disable=True)
-        for date, lot_ids in lots_by_date.items():
-            Lot.browse(lot_ids).write({"warranty_date": date})
-
-    def _update_lot_tracking(self, facts=None):
-        """Set the status and sources of the lots of these done lines, and log the changes.
-
-        Batched: the facts of `_get_lot_move_facts` (one query), one write per distinct set
-        of values and one insert of all the log records, whatever the number of lots.
-        """
-        if facts is None:
-            facts = self._get_lot_move_facts()
-        if not facts:
-            return
-        vals_by_lot = {}
-        last_line = {}
-        for line in facts:  # oldest first
-            last_line[line.lot_id] = line
-            vals = vals_by_lot.setdefault(line.lot_id, {})
-            if line.dest_usage == "customer":
-                vals.update(
-                    customer_id=line.picking_partner_id or line.move_partner_id or False,
-                    delivery_date=line.date,
-                    sale_order_id=line.sale_order_id or False,
+            code = Product.browse(move["product_id"]).product_tmpl_id.item_tracking_code_id
+            if code.scope != "inventory":
+                continue
+            if code.warranty_date_required:
+                date = move["warranty_date"]
+            elif code.warranty_formula:
+                date = Lot.browse(move["lot_id"])._apply_warranty_formula(
+                    code.warranty_formula, fields.Date.context_today(self, move["date"])
                 )
-            elif line.dest_usage in STOCK_USAGES and line.source_usage == "supplier":
-                if not line.supplier_id and "supplier_id" not in vals:
-                    vals.update(
-                        supplier_id=(
-                            line.purchase_partner_id
-                            or line.picking_partner_id
-                            or line.move_partner_id
-                            or False
-                        ),
-                        receipt_date=line.date,
-                        purchase_order_id=line.purchase_order_id or False,
-                    )
-            elif line.dest_usage in STOCK_USAGES and line.source_usage == "production":
-                if line.production_id and not line.lot_production_id:
-                    vals["production_id"] = line.production_id
-        logs = []
-        for lot_id, vals in vals_by_lot.items():
-            line = last_line[lot_id]
-            new_status = self._get_lot_status(line)
-            if new_status and new_status != line.status:
-                vals["tracking_status"] = new_status
-                logs.append(
-                    {
-                        "lot_id": lot_id,
-                        "company_id": line.company_id,
-                        "old_status": line.status,
-                        "new_status": new_status,
-                        "move_line_id": line.id,
-                        "reference": line.reference,
-                    }
-                )
-        self._write_lot_values(vals_by_lot)
-        self.env["stock.lot.status.log"].sudo()._create_status_logs(logs)
-
-    @api.model
-    def _get_lot_status(self, line):
-        """The status of a lot after `line` (`LotMoveFacts`), its latest done line in the
-        operation; False when the status doesn't change."""
-        if float_compare(line.on_hand, 0, precision_rounding=line.product_rounding) > 0:
-            if line.dest_usage in STOCK_USAGES and line.source_usage == "customer":
-                return "returned"
-            if (
-                line.status == "returned"
-                and line.source_usage in STOCK_USAGES
-                and line.dest_usage in STOCK_USAGES
-                and not line.dest_rejected
-            ):
-                return "returned"
-            return "received"
-        if line.dest_rejected:
-            return "rejected"
-        if line.dest_scrap or line.scrapped:
-            return "written_off"
-        if line.dest_usage == "customer":
-            return "shipped"
-        if line.dest_usage == "production":
-            return "consumed"
-        if line.dest_usage == "inventory":
-            return "written_off"
-        # Back to a vendor, or a negative quant left behind: the status does not change.
-        return False
-
-    def _write_lot_values(self, vals_by_lot):
-        """One write per distinct set of values ({lot id: values})."""
-        groups = defaultdict(list)
-        for lot_id, vals in vals_by_lot.items():
-            if vals:
-                groups[tuple(sorted(vals.items()))].append(lot_id)
-        Lot = self.env["stock.lot"].sudo().with_context(**{STATUS_CONTEXT_KEY: True})
-        for items, lot_ids in groups.items():
-            Lot.browse(lot_ids).write(dict(items))
+            else:
+                continue
+            if date:
+                dates[move["lot_id"]] = date
+        lots_by_date = defaultdict(list)
+        for lot in Lot.browse(dates):
+            if lot.warranty_date != dates[lot.id]:
+                lots_by_date[dates[lot.id]].append(lot.id)
+        self.env["stock.lot"]._item_tracking_write(
+            {(False, (("warranty_date", date),)): lot_ids for date, lot_ids in lots_by_date.items()}
+        )

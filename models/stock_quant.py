@@ -18,7 +18,8 @@ class StockQuant(models.Model):
         domain = super()._get_gather_domain(
             product_id, location_id, lot_id, package_id, owner_id, strict
         )
-        if not self.env.context.get("exclude_blocked_lots") or product_id.tracking == "none":
+        # Also for products no longer tracked: their quants may still carry a blocked lot.
+        if not self.env.context.get("exclude_blocked_lots"):
             return domain
         if lot_id:
             # Only this lot's quants (or quants without a lot) can match.

@@ -1,4 +1,7 @@
+from contextlib import contextmanager
+
 from odoo import Command, fields
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase
 
 
@@ -27,6 +30,13 @@ class ItemTrackingCommon(TransactionCase):
         cls.code_lot = Code.create({"name": "LOT plain", "tracking": "lot"})
         cls.product_serial = cls._create_product("Drill (SN)", cls.code_serial)
         cls.product_lot = cls._create_product("Paint (LOT)", cls.code_lot)
+
+    @contextmanager
+    def assertRefused(self, regex, exception=UserError):
+        """Like assertRaisesRegex, and what the refused call wrote is rolled back as the
+        request's transaction would be (assertRaisesRegex alone keeps it)."""
+        with self.assertRaisesRegex(exception, regex), self.env.cr.savepoint():
+            yield
 
     @classmethod
     def _create_product(cls, name, code=None, **vals):

@@ -91,8 +91,10 @@ class TestBlocked(ItemTrackingCommon):
         self.assertEqual(quant.reserved_quantity, 0.0)
 
     def test_delivery_of_blocked_lot_refused(self):
-        self._block(self.sn1)
         picking = self._delivery(self.product_serial, [{"lot_id": self.sn1}, {"lot_id": self.sn2}])
+        self._block(self.sn1)  # picked lines stay, and the validation refuses them
+        with self.assertRaisesRegex(UserError, r"blocked(.|\n)*Drill \(SN\): SN-B-001"):
+            self._delivery(self.product_serial, [{"lot_id": self.sn1}])  # not reserved again
         with self.assertRaisesRegex(UserError, r"blocked(.|\n)*Drill \(SN\): SN-B-001"):
             picking.button_validate()
         self.assertEqual(picking.state, "assigned")
@@ -107,8 +109,8 @@ class TestBlocked(ItemTrackingCommon):
         product = self._create_product("Uncoded SN", tracking="serial")
         lot = self._create_lot(product, "U-1")
         self._put_in_stock(product, lot)
-        self._block(lot)
         picking = self._delivery(product, [{"lot_id": lot}])
+        self._block(lot)
         with self.assertRaisesRegex(UserError, "Uncoded SN: U-1"):
             picking.button_validate()
 
@@ -128,7 +130,6 @@ class TestBlocked(ItemTrackingCommon):
         self.assertEqual(self._on_hand(self.product_serial, self.sn1), 1.0)
 
     def test_internal_transfer_and_receipt_of_blocked_lot_refused(self):
-        self._block(self.sn1)
         internal = self._create_picking(
             self.warehouse.int_type_id,
             self.product_serial,
@@ -137,6 +138,7 @@ class TestBlocked(ItemTrackingCommon):
             location_dest=self.stock_location,
         )
         self._set_lines(internal, [{"lot_id": self.sn1}])
+        self._block(self.sn1)
         with self.assertRaisesRegex(UserError, "SN-B-001"):
             internal.button_validate()
         lot = self._create_lot(self.product_lot, "L-BLOCKED")

@@ -112,11 +112,23 @@ class TestLotCard(ItemTrackingCommon):
         self.assertEqual(lot.location_id, self.stock_location)
 
     def test_status_not_writable(self):
-        with self.assertRaisesRegex(UserError, "set by stock operations"):
-            self.lot.write({"tracking_status": "shipped"})
+        manager = new_test_user(
+            self.env,
+            "statusmanager",
+            groups="stock.group_stock_user,stock_item_tracking.group_item_tracking_manager",
+        )
+        Lot = self.env["stock.lot"].with_user(manager)
+        with self.assertRaisesRegex(UserError, "recorded by stock operations.*SN-CARD-1"):
+            self.lot.with_user(manager).write({"tracking_status": "shipped"})
         self.assertEqual(self.lot.tracking_status, "received")
-        with self.assertRaisesRegex(UserError, "set by stock operations"):
-            self._create_lot(self.product_serial, "SN-CARD-X", tracking_status="received")
+        with self.assertRaisesRegex(UserError, "recorded by stock operations.*SN-CARD-X"):
+            Lot.create(
+                {
+                    "name": "SN-CARD-X",
+                    "product_id": self.product_serial.id,
+                    "tracking_status": "received",
+                }
+            )
 
     def test_manufacturer_serial_search(self):
         self.lot.manufacturer_serial = "MFR-778899"

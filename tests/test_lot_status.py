@@ -339,7 +339,7 @@ class TestLotStatus(ItemTrackingCommon):
         self.env.flush_all()
         self.env.cr.flush()
         before = self.env.cr.sql_log_count
-        lines._update_lot_tracking()
+        self.env["stock.lot"]._item_tracking_update_from_lines(lines)
         self.env.flush_all()
         self.env.cr.flush()
         two = self.env.cr.sql_log_count - before
@@ -349,7 +349,7 @@ class TestLotStatus(ItemTrackingCommon):
         lines = self._lines_to_upkeep(250)
         update_batches = 2  # 250 lots: 3 UPDATE statements of at most 100 rows instead of 1
         with self.assertQueryCount(two + update_batches):
-            lines._update_lot_tracking()
+            self.env["stock.lot"]._item_tracking_update_from_lines(lines)
         self._check_upkept(lines, 250)
 
     # ------------------------------------------------------------------
@@ -425,5 +425,5 @@ class TestLotStatus(ItemTrackingCommon):
         self.assertEqual(len(log), 1)
         self.assertEqual((log.old_status, log.new_status), (False, "shipped"))
         self.assertEqual(log.reference, delivery.name)
-        self.assertEqual(log.company_id, shipped.company_id)
+        self.assertEqual(log.company_id, delivery.company_id)  # the operation's company
         self.assertFalse(untouched.status_log_ids)

@@ -77,7 +77,11 @@ class TestMrpRules(ItemTrackingCommon):
 
     def test_blocked_component_refused(self):
         self.fresh.blocked = True
+        with self.assertRaisesRegex(UserError, r"blocked(.|\n)*L-MO-OK"):
+            self._mo_consuming(self.fresh)  # a blocked lot isn't even reserved
+        self.fresh.blocked = False
         production = self._mo_consuming(self.fresh)
+        self.fresh.blocked = True  # picked: stays on the order, and closing it is refused
         with self.assertRaisesRegex(UserError, r"blocked(.|\n)*L-MO-OK"):
             production.button_mark_done()
         self.assertNotEqual(production.state, "done")

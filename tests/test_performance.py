@@ -3,7 +3,6 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..models.stock_lot import CHECKED_LINES_KEY
 from .common import ItemTrackingCommon
 
 
@@ -53,7 +52,9 @@ class TestBatchedRules(ItemTrackingCommon):
         large = self._count_queries(self.lots[2:])
         self.assertEqual(small, large)
 
-    def test_picking_validation_checks_the_rules_once(self):
+    def test_picking_validation_checks_the_rules_before_wizards_and_at_done(self):
+        """The pre-hook refuses before any wizard; `_action_done` checks again (every path
+        that moves stock goes through it)."""
         picking = self._delivery(
             self.product_serial,
             [{"lot_id": lot, "warranty_date": "2030-01-01"} for lot in self.lots[:3]],
@@ -62,42 +63,31 @@ class TestBatchedRules(ItemTrackingCommon):
         original = Line._get_item_tracking_errors
         calls = []
 
-        def counting(lines):
+        def counting(lines, *args, **kwargs):
             calls.append(lines.ids)
-            return original(lines)
+            return original(lines, *args, **kwargs)
 
-        with patch.object(Line, "_get_item_tracking_errors", counting):
+        Lot = type(self.env["stock.lot"])
+        with (
+            patch.object(Line, "_get_item_tracking_errors", counting),
+            patch.object(Lot, "_item_tracking_recompute", side_effect=AssertionError),
+        ):
             picking.button_validate()
         self.assertEqual(picking.state, "done")
-        self.assertEqual(len(calls), 1)  # in the pre-hook; _action_done trusts it
+        self.assertEqual([ids for ids in calls if ids], [picking.move_line_ids.ids] * 2)
         self.assertEqual(set(self.lots[:3].mapped("tracking_status")), {"shipped"})
 
-    def test_changed_line_is_checked_again(self):
+    def test_line_changed_after_the_pre_hook_is_refused(self):
+        """No record of "checked lines" that a change in between could fool: a lot blocked
+        after the pre-hook is refused by `_action_done`, and nothing moves."""
         picking = self._delivery(
             self.product_serial,
             [{"lot_id": lot, "warranty_date": "2030-01-01"} for lot in self.lots[3:5]],
         )
-        lines = picking.move_line_ids
+        picking._pre_action_done_hook()
+        self.lots[3].sudo().blocked = True
         status = self.lots[3].tracking_status
-        cache = self.env.cr.cache
-        cache[CHECKED_LINES_KEY] = set()
-        try:
-            lines._remember_checked_for_validation()
-            self.assertTrue(lines._was_checked_for_validation())
-            self.assertTrue(lines[:1]._was_checked_for_validation())  # a subset
-            lines[1].warranty_date = "2031-01-01"  # a line written after the check
-            self.assertTrue(lines[:1]._was_checked_for_validation())
-            self.assertFalse(lines._was_checked_for_validation())
-            lines._remember_checked_for_validation()
-            self.assertTrue(lines._was_checked_for_validation())
-            self.lots[3].sudo().blocked = True  # a lot changed after the check
-            self.assertFalse(lines._was_checked_for_validation())
-            with self.assertRaisesRegex(UserError, "SN-PERF-003"):
-                lines._action_done()
-            self.assertEqual(self.lots[3].tracking_status, status)
-            self.assertEqual(self._on_hand(self.product_serial, self.lots[3]), 1)
-        finally:
-            cache.pop(CHECKED_LINES_KEY, None)
-        # outside a validation nothing is remembered: every line is checked
-        lines._remember_checked_for_validation()
-        self.assertFalse(lines._was_checked_for_validation())
+        with self.assertRaisesRegex(UserError, "SN-PERF-003"):
+            picking.move_ids._action_done()
+        self.assertEqual(self.lots[3].tracking_status, status)
+        self.assertEqual(self._on_hand(self.product_serial, self.lots[3]), 1)

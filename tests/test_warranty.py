@@ -34,14 +34,17 @@ class TestWarranty(ItemTrackingCommon):
         self.assertEqual(self.sn1.warranty_date, date(2025, 2, 27))
 
     @freeze_time("2024-03-10 10:00:00")
-    def test_line_date_overrides_formula(self):
+    def test_line_date_is_no_side_door_to_the_formula(self):
+        """A date typed on a delivery line counts only when the code asks for a manual
+        warranty date: otherwise the code's formula gives it (whoever validates can't give a
+        number a longer warranty than the code's)."""
         self.code_serial.warranty_formula = "1Y"
         picking = self._delivery(
             self.product_serial,
-            [{"lot_id": self.sn1, "warranty_date": "2027-06-30"}, {"lot_id": self.sn2}],
+            [{"lot_id": self.sn1, "warranty_date": "2037-06-30"}, {"lot_id": self.sn2}],
         )
         self._validate(picking)
-        self.assertEqual(self.sn1.warranty_date, date(2027, 6, 30))
+        self.assertEqual(self.sn1.warranty_date, date(2025, 3, 10))
         self.assertEqual(self.sn2.warranty_date, date(2025, 3, 10))
 
     def test_no_warranty_on_receipt_or_without_formula(self):
