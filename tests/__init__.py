@@ -9,3 +9,5 @@ from . import test_lot_status
 from . import test_lot_card
 from . import test_tour
 from . import test_hardening
+from . import test_status_function
+from . import test_zz_concurrency
