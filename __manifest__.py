@@ -2,7 +2,7 @@
     "name": "Item Tracking",
     "summary": "Serial and lot tracking policies, information cards, assembly "
     "linking and serials in the sales process",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "development_status": "Alpha",
     "category": "Inventory/Inventory",
     "website": "https://github.com/stock-item-tracking/stock_item_tracking",

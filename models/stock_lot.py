@@ -517,6 +517,13 @@ class StockLot(models.Model):
             by_lot[move["lot_id"]].append(move)
         lots = self.browse(by_lot).sudo()
         on_hand = lots._get_item_tracking_on_hand()
+        # What replay needs of the current sources, per company (read once per company).
+        current_by_company = {}
+        for company in {move["company_id"] for move in moves}:
+            current_by_company[company] = {
+                lot.id: {"supplier_id": lot.supplier_id.id, "production_id": lot.production_id.id}
+                for lot in lots.with_company(company)
+            }
         statuses, sources, logs = {}, {}, []
         for lot in lots:
             lot_moves = by_lot[lot.id]
@@ -524,13 +531,10 @@ class StockLot(models.Model):
                 move["quantity"] * (move["dest_on_hand"] - move["src_on_hand"])
                 for move in lot_moves
             )
-            current = {}
-            for company in {move["company_id"] for move in lot_moves}:
-                lot_in = lot.with_company(company)
-                current[company] = {
-                    "supplier_id": lot_in.supplier_id.id,
-                    "production_id": lot_in.production_id.id,
-                }
+            current = {
+                company: current_by_company[company][lot.id]
+                for company in {move["company_id"] for move in lot_moves}
+            }
             status, new_sources, changes = replay(
                 lot_moves, lot.tracking_status, current, on_hand.get(lot.id, 0.0) - net
             )

@@ -155,14 +155,15 @@ class StockMoveLine(models.Model):
         hold for the new values, no number with specific tracking is left negative anywhere,
         and the status, sources and history of every lot involved (`lots`: old and new) are
         redone from their history. Raising rolls the whole edit back."""
-        errors = self._get_item_tracking_errors(done_edit=True)
-        if lots.filtered("blocked"):
-            errors.insert(
-                0,
+        errors = []
+        blocked = lots.filtered("blocked")
+        if blocked:
+            errors.append(
                 self._get_item_tracking_message(
-                    "blocked", [(lot.product_id, lot.name) for lot in lots.filtered("blocked")]
-                ),
+                    "blocked", [(lot.product_id, lot.name) for lot in blocked]
+                )
             )
+        errors += self._get_item_tracking_errors(done_edit=True)
         negative = self._get_item_tracking_negative_lots(lots)
         if negative:
             errors.append(
@@ -171,7 +172,7 @@ class StockMoveLine(models.Model):
                 )
             )
         if errors:
-            raise UserError("\n\n".join(dict.fromkeys(errors)))
+            raise UserError("\n\n".join(errors))
         lots._item_tracking_recompute()
 
     @api.model
@@ -205,6 +206,13 @@ class StockMoveLine(models.Model):
         offending lines, and a message in `_get_item_tracking_messages`. Another module
         adds a rule by extending both."""
         return ["blocked", "unknown", "short", "expired", "undated", "no_warranty"]
+
+    @api.model
+    def _get_item_tracking_done_edit_rules(self):
+        """The rules checked on the new values of edited done lines. Blocked numbers (old
+        and new) and the on-hand quantities are checked on the records after the edit, and
+        the dates typed at validation are not asked again."""
+        return ["unknown", "expired"]
 
     @api.model
     def _get_item_tracking_messages(self):
@@ -257,9 +265,11 @@ class StockMoveLine(models.Model):
         ]
         if not facts:
             return []
-        rules = self._get_item_tracking_rules()
-        if done_edit:
-            rules = [rule for rule in rules if rule != "short"]
+        rules = (
+            self._get_item_tracking_done_edit_rules()
+            if done_edit
+            else self._get_item_tracking_rules()
+        )
         errors = []
         Product = self.env["product.product"]
         for rule in rules:
