@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
@@ -12,7 +12,9 @@ class ResPartner(models.Model):
         self.ensure_one()
         return [("customer_id", "child_of", self.commercial_partner_id.id)]
 
+    @api.depends_context("uid", "company", "allowed_company_ids")
     def _compute_item_tracking_lot_count(self):
+        """Lots the user may read whose customer (in the current company) is the partner."""
         Lot = self.env["stock.lot"]
         if not Lot.has_access("read"):
             self.item_tracking_lot_count = 0

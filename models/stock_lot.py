@@ -385,11 +385,11 @@ class StockLot(models.Model):
         }
 
     def _get_history_lines(self):
-        """Done move lines of the lot in date order (card, report)."""
-        return (
-            self.env["stock.move.line"]
-            .sudo()
-            .search([("lot_id", "in", self.ids), ("state", "=", "done")], order="date, id")
+        """Done move lines of the lot in date order (card, report), those the reader may
+        read: of a shared lot, only the movements of the reader's companies."""
+        self.check_access("read")
+        return self.env["stock.move.line"].search(
+            [("lot_id", "in", self.ids), ("state", "=", "done")], order="date, id"
         )
 
     def _get_lots_with_done_moves(self):

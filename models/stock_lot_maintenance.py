@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists
 
 
 class StockLotMaintenance(models.Model):
@@ -15,7 +17,17 @@ class StockLotMaintenance(models.Model):
         index=True,
         check_company=True,
     )
-    company_id = fields.Many2one(related="lot_id.company_id", store=True, index=True)
+    # The lot's company, or for a shared lot (no company) the company that plans the visit:
+    # each company reads only its own lines.
+    company_id = fields.Many2one(
+        "res.company",
+        compute="_compute_company_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        index=True,
+    )
     date = fields.Date(string="Planned Date", required=True)
     description = fields.Char(required=True)
     user_id = fields.Many2one("res.users", string="Responsible", default=lambda self: self.env.user)
@@ -23,6 +35,26 @@ class StockLotMaintenance(models.Model):
     activity_created = fields.Boolean(
         readonly=True, copy=False, help="The to-do activity of the due visit was created."
     )
+
+    def _auto_init(self):
+        """Lines of shared lots had no company: they take their creator's company."""
+        cr = self.env.cr
+        if column_exists(cr, self._table, "company_id"):
+            cr.execute(
+                SQL(
+                    """UPDATE stock_lot_maintenance line
+                          SET company_id = COALESCE(
+                                  (SELECT company_id FROM res_users WHERE id = line.create_uid),
+                                  (SELECT MIN(id) FROM res_company))
+                        WHERE line.company_id IS NULL"""
+                )
+            )
+        return super()._auto_init()
+
+    @api.depends("lot_id")
+    def _compute_company_id(self):
+        for line in self:
+            line.company_id = line.lot_id.company_id or line.company_id or self.env.company
 
     def _create_due_activities(self):
         """One To-Do activity on the lot per due maintenance line, created once."""
