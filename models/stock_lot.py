@@ -154,6 +154,7 @@ class StockLot(models.Model):
             return "out_of_warranty"
         return False
 
+    @api.depends_context("uid", "company")
     def _compute_move_line_done_count(self):
         counts = dict(
             self.env["stock.move.line"]._read_group(
