@@ -30,6 +30,7 @@ def migrate(cr, version):
     columns = _old_columns(cr)
     if not columns:
         return
+    cr.execute("DROP TABLE IF EXISTS sit_lot_company")
     cr.execute(
         """CREATE TEMP TABLE sit_lot_company ON COMMIT DROP AS
            SELECT lot.id AS lot_id,
