@@ -59,7 +59,8 @@ def migrate(cr, version):
         cr.execute(SQL("ALTER TABLE stock_lot ADD COLUMN %s jsonb", SQL.identifier(fname)))
         cr.execute(
             SQL(
-                """UPDATE stock_lot SET %(column)s = jsonb_build_object(c.company_id::text, %(value)s)
+                """UPDATE stock_lot
+                      SET %(column)s = jsonb_build_object(c.company_id::text, %(value)s)
                      FROM stock_lot lot JOIN sit_lot_company c ON c.lot_id = lot.id
                     WHERE stock_lot.id = lot.id AND lot.%(old)s IS NOT NULL""",
                 column=SQL.identifier(fname),
