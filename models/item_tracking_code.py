@@ -5,7 +5,13 @@ from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 
-from ..tools.date_formula import DateFormulaError, normalize_date_formula
+from ..tools.date_formula import (
+    MAX_REACH_YEARS,
+    DateFormulaError,
+    apply_date_formula,
+    check_date_formula_reach,
+    normalize_date_formula,
+)
 
 # Options that only make sense for numbers kept in stock (cleared by scope "sales", R002-05).
 INVENTORY_ONLY_OPTIONS = (
@@ -125,9 +131,11 @@ class ItemTrackingCode(models.Model):
 
     @api.constrains("warranty_formula")
     def _check_warranty_formula(self):
+        """Refuse invalid formulas and those that can move a date by more than 100 years
+        (`check_date_formula_reach`), which would make deliveries fail."""
         for code in self.filtered("warranty_formula"):
             try:
-                normalize_date_formula(code.warranty_formula)
+                check_date_formula_reach(code.warranty_formula, MAX_REACH_YEARS)
             except DateFormulaError as error:
                 raise ValidationError(
                     self.env._(
@@ -247,3 +255,30 @@ class ItemTrackingCode(models.Model):
                 )
             )
         return super().unlink()
+
+    def _apply_warranty_formula(self, date, product):
+        """The warranty date of `product`'s numbers delivered on `date`: this code's formula
+        applied to `date` (False without a formula).
+
+        Raise a UserError naming the product when the formula can't be applied (a formula
+        saved before `_check_warranty_formula` refused it, or a date too close to the years
+        1 or 9999), never a raw DateFormulaError or OverflowError.
+        """
+        self.ensure_one()
+        if not self.warranty_formula:
+            return False
+        try:
+            return apply_date_formula(self.warranty_formula, date)
+        except (DateFormulaError, OverflowError) as error:
+            raise UserError(
+                self.env._(
+                    "The warranty date of %(product)s can't be computed with the formula "
+                    "%(formula)s of its item tracking code %(code)s: %(reason)s\n"
+                    "Correct the formula of the code, or enter the warranty date on the "
+                    "operation line.",
+                    product=product.display_name,
+                    formula=self.warranty_formula,
+                    code=self.display_name,
+                    reason=error,
+                )
+            ) from error

@@ -105,13 +105,22 @@ class ProductTemplate(models.Model):
         return super().write(vals)
 
     def _check_tracking_write(self, vals):
-        """Before a write: refuse to change the tracking of coded products that were used."""
+        """Before a write: refuse to change the tracking of coded products that were used, or
+        to remove their code (R004-08).
+
+        The lock is about the product's history: once a product with a code has done moves or
+        lots, its tracking stays the one its history was made under. Removing the code is
+        refused too, since a product without a code changes its tracking freely (standard
+        Odoo) and could then be given a code of the other tracking. A product that never had a
+        code keeps the standard behaviour; another code with the same tracking is allowed.
+        """
         if not {"tracking", "item_tracking_code_id"} & vals.keys():
             return
         new_code = None
         if "item_tracking_code_id" in vals:
             new_code = self.env["item.tracking.code"].sudo().browse(vals["item_tracking_code_id"])
         changing = self.browse()
+        removing = self.browse()
         for template in self.sudo():
             code = template.item_tracking_code_id if new_code is None else new_code
             if "tracking" in vals:
@@ -122,19 +131,14 @@ class ProductTemplate(models.Model):
                 tracking = template.tracking
             if tracking != template.tracking and (code or template.item_tracking_code_id):
                 changing |= template
+            elif template.item_tracking_code_id and not code:
+                removing |= template
         changing._check_tracking_unlocked()
+        removing._check_item_tracking_code_removable()
 
     def _check_tracking_unlocked(self):
         """Refuse a change of tracking mode once a product has done moves or lots (R004-08)."""
-        if not self:
-            return
-        products = self.with_context(active_test=False).product_variant_ids
-        Move = self.env["stock.move"].sudo()
-        Lot = self.env["stock.lot"].sudo()
-        used = Move._read_group(
-            [("product_id", "in", products.ids), ("state", "=", "done")], ["product_id"]
-        ) + Lot._read_group([("product_id", "in", products.ids)], ["product_id"])
-        locked = self.browse({product.product_tmpl_id.id for (product,) in used})
+        locked = self._filter_with_stock_history()
         if locked:
             raise UserError(
                 self.env._(
@@ -143,3 +147,30 @@ class ProductTemplate(models.Model):
                     products=", ".join(locked.mapped("display_name")),
                 )
             )
+
+    def _check_item_tracking_code_removable(self):
+        """Refuse to remove the code of products that have done moves or lots (R004-08): their
+        tracking would no longer be locked."""
+        locked = self._filter_with_stock_history()
+        if locked:
+            raise UserError(
+                self.env._(
+                    "The item tracking code of %(products)s can't be removed: they already have "
+                    "done stock moves or lots/serial numbers, so their tracking is locked. Give "
+                    "them another code with the same tracking instead.",
+                    products=", ".join(locked.mapped("display_name")),
+                )
+            )
+
+    def _filter_with_stock_history(self):
+        """The templates of `self` with a variant (archived ones included) that has done stock
+        moves or lots/serial numbers: two grouped queries for the whole recordset."""
+        if not self:
+            return self
+        products = self.with_context(active_test=False).product_variant_ids
+        Move = self.env["stock.move"].sudo()
+        Lot = self.env["stock.lot"].sudo()
+        used = Move._read_group(
+            [("product_id", "in", products.ids), ("state", "=", "done")], ["product_id"]
+        ) + Lot._read_group([("product_id", "in", products.ids)], ["product_id"])
+        return self.browse({product.product_tmpl_id.id for (product,) in used})

@@ -1,6 +1,7 @@
 """Business Central style date formulas (e.g. ``1Y``, ``CM+1M``, ``1Y-1D``, ``-CM``).
 
-Pure Python (standard library only, no Odoo import) so it can be unit tested on its own.
+Pure Python (standard library and ``dateutil``, a dependency of Odoo; no Odoo import) so it
+can be unit tested on its own.
 
 Grammar (case-insensitive, all whitespace ignored)::
 
@@ -21,20 +22,31 @@ Semantics, following Business Central's ``CALCDATE``:
   ``CM+1M`` is "end of this month, then one month later": from 2024-01-15 it gives
   2024-01-31 + 1M = 2024-02-29, but from 2024-02-10 it gives 2024-02-29 + 1M = 2024-03-29.
   Use ``1M+CM`` for "end of next month".
+
+Reach: :func:`date_formula_reach` measures how far a formula can move a date, counting each
+term at its full length (a year as 365.25 days, a quarter as a fourth and a month as a twelfth
+of that, a week as 7 days, a day as 1; a C-term as one whole period of its unit), whatever the
+signs. :func:`check_date_formula_reach` refuses formulas that can reach more than 100 years
+(36,525 days): ``100Y``, ``1200M`` and ``36525D`` are accepted, ``100Y+1D`` is not.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
+
+from dateutil.relativedelta import relativedelta
 
 __all__ = [
+    "MAX_REACH_YEARS",
     "DateFormulaError",
     "Term",
     "apply_date_formula",
+    "check_date_formula_reach",
+    "date_formula_reach",
     "normalize_date_formula",
     "parse_date_formula",
 ]
@@ -51,6 +63,11 @@ _MAX_AMOUNT = {
     "Q": _SPAN_MONTHS // 3,
     "Y": _SPAN_MONTHS // 12,
 }
+# Length of each unit in days, for the reach of a formula (a year of 365.25 days on average).
+_YEAR_DAYS = Fraction(1461, 4)
+_UNIT_DAYS = {"D": 1, "W": 7, "M": _YEAR_DAYS / 12, "Q": _YEAR_DAYS / 4, "Y": _YEAR_DAYS}
+# How far a saved formula may move a date (check_date_formula_reach).
+MAX_REACH_YEARS = 100
 _TERM_RE = re.compile(r"([+-]?)([0-9]*)([A-Za-z]*)")
 _WHITESPACE_RE = re.compile(r"\s+")
 
@@ -149,15 +166,10 @@ def _format(terms: Iterable[Term]) -> str:
 
 def _add_months(date: datetime.date, months: int) -> datetime.date:
     """Add ``months`` to ``date``, clamping the day to the end of the target month."""
-    year, month0 = divmod(date.year * 12 + date.month - 1 + months, 12)
-    if not datetime.MINYEAR <= year <= datetime.MAXYEAR:
-        raise OverflowError("year out of range")
-    last_day = calendar.monthrange(year, month0 + 1)[1]
-    return date.replace(year=year, month=month0 + 1, day=min(date.day, last_day))
-
-
-def _month_end(date: datetime.date) -> datetime.date:
-    return date.replace(day=calendar.monthrange(date.year, date.month)[1])
+    try:
+        return date + relativedelta(months=months)
+    except ValueError as error:  # relativedelta's "year 10000 is out of range"
+        raise OverflowError(str(error)) from None
 
 
 def _current_period(date: datetime.date, unit: str, start: bool) -> datetime.date:
@@ -168,10 +180,10 @@ def _current_period(date: datetime.date, unit: str, start: bool) -> datetime.dat
         weekday = date.weekday()  # Monday = 0
         return date - datetime.timedelta(days=weekday if start else weekday - 6)
     if unit == "M":
-        return date.replace(day=1) if start else _month_end(date)
+        return date + relativedelta(day=1 if start else 31)  # day=31 clamps to the month end
     if unit == "Q":
         first = date.replace(month=(date.month - 1) // 3 * 3 + 1, day=1)
-        return first if start else _month_end(first.replace(month=first.month + 2))
+        return first if start else first + relativedelta(months=2, day=31)
     return date.replace(month=1, day=1) if start else date.replace(month=12, day=31)
 
 
@@ -206,3 +218,34 @@ def apply_date_formula(
                 f"outside the years {datetime.MINYEAR}-{datetime.MAXYEAR}"
             ) from None
     return result
+
+
+def date_formula_reach(formula: str | Iterable[Term]) -> Fraction:
+    """Return, in days, how far ``formula`` (text or parsed terms) can move a date at most.
+
+    The sum of the full lengths of its terms, whatever their signs: ``n`` units count ``n``
+    times the unit's length (a year 365.25 days, a quarter a fourth and a month a twelfth of
+    that, a week 7 days, a day 1) and a C-term one whole period of its unit. Months are
+    counted at their average length, so a real move can exceed the reach by a few days
+    (``1M`` from July 31 moves 31 days); signs never cancel (``1Y-1Y`` reaches 730.5 days).
+    Raise :class:`DateFormulaError` if ``formula`` is invalid.
+    """
+    terms = parse_date_formula(formula) if isinstance(formula, str) else tuple(formula)
+    return sum(
+        (_UNIT_DAYS[term.unit] * (1 if term.current else term.amount) for term in terms),
+        Fraction(0),
+    )
+
+
+def check_date_formula_reach(
+    formula: str | Iterable[Term], max_years: int = MAX_REACH_YEARS
+) -> None:
+    """Raise :class:`DateFormulaError` if ``formula`` is invalid or its
+    :func:`date_formula_reach` is more than ``max_years`` years of 365.25 days."""
+    terms = parse_date_formula(formula) if isinstance(formula, str) else tuple(formula)
+    reach = date_formula_reach(terms)
+    if reach > _YEAR_DAYS * max_years:
+        raise DateFormulaError(
+            f"Invalid date formula '{_format(terms)}': it can move a date by up to "
+            f"{round(reach)} days, more than {max_years} years ({_YEAR_DAYS * max_years} days)"
+        )

@@ -221,3 +221,93 @@ def test_error_type():
     assert issubclass(df.DateFormulaError, ValueError)
     with pytest.raises(TypeError):
         df.parse_date_formula(None)
+
+
+def test_month_arithmetic_matches_relativedelta():
+    """Month, quarter and year steps are dateutil's: day clamped to the target month's end."""
+    from dateutil.relativedelta import relativedelta
+
+    start = date(2023, 1, 1)
+    for offset in range(0, 800, 3):
+        day = date.fromordinal(start.toordinal() + offset)
+        for months in (-25, -12, -3, -1, 1, 3, 12, 25):
+            expected = day + relativedelta(months=months)
+            assert df.apply_date_formula(f"{months}M", day) == expected
+
+
+@pytest.mark.parametrize(
+    ("formula", "days"),
+    [
+        ("1D", 1),
+        ("-1D", 1),
+        ("2W", 14),
+        ("1Y", 365.25),
+        ("-1Y", 365.25),
+        ("1Q", 91.3125),
+        ("1M", 30.4375),
+        ("12M", 365.25),
+        ("CD", 1),
+        ("CW", 7),
+        ("-CM", 30.4375),
+        ("CQ", 91.3125),
+        ("CY", 365.25),
+        ("1Y-1Y", 730.5),  # signs do not cancel: each term counts
+        ("CM+1M", 60.875),
+        ("100Y", 36525),
+        ("36525D", 36525),
+        ("1200M", 36525),
+    ],
+)
+def test_reach(formula, days):
+    assert df.date_formula_reach(formula) == days
+    assert df.date_formula_reach(df.parse_date_formula(formula)) == days
+
+
+@pytest.mark.parametrize(
+    "formula", ["100Y", "-100Y", "1200M", "-1200M", "400Q", "36525D", "5217W", "99Y+CY", "1Y-1D"]
+)
+def test_reach_within_100_years(formula):
+    df.check_date_formula_reach(formula)
+
+
+@pytest.mark.parametrize(
+    ("formula", "message"),
+    [
+        ("9998Y", "up to 3651770 days, more than 100 years (36525 days)"),
+        ("9000Y", "'9000Y': it can move a date by up to 3287250 days"),
+        ("-3000Y", "'-3000Y'"),
+        ("100Y+1D", "36526 days"),
+        ("100Y+CD", "36526 days"),
+        ("1201M", "more than 100 years"),
+        ("36526D", "more than 100 years"),
+        ("5218W", "more than 100 years"),
+        ("50Y-50Y-1D", "more than 100 years"),
+        ("3652058D", "more than 100 years"),
+    ],
+)
+def test_reach_beyond_100_years(formula, message):
+    with pytest.raises(df.DateFormulaError, match="Invalid date formula") as info:
+        df.check_date_formula_reach(formula)
+    assert message in str(info.value)
+
+
+def test_reach_limit_is_a_parameter_and_invalid_formulas_fail():
+    df.check_date_formula_reach("10Y", max_years=10)
+    with pytest.raises(df.DateFormulaError, match="more than 10 years"):
+        df.check_date_formula_reach("10Y+1D", max_years=10)
+    with pytest.raises(df.DateFormulaError, match="unknown unit"):
+        df.check_date_formula_reach("1X")
+
+
+@pytest.mark.parametrize("formula", ["100Y", "-100Y", "1200M+0D", "36525D", "-CY+99Y+CY"])
+def test_formulas_within_reach_apply_to_any_present_date(formula):
+    """A formula allowed at save can't fail on a delivery date of years 102-9898."""
+    for day in (
+        date(1900, 1, 1),
+        date(2024, 2, 29),
+        date(2026, 12, 31),
+        date(9898, 12, 31),
+        date(102, 1, 1),
+    ):
+        result = df.apply_date_formula(formula, day)
+        assert abs((result - day).days) <= df.date_formula_reach(formula)
