@@ -274,8 +274,7 @@ class ItemTrackingCode(models.Model):
                 self.env._(
                     "The warranty date of %(product)s can't be computed with the formula "
                     "%(formula)s of its item tracking code %(code)s: %(reason)s\n"
-                    "Correct the formula of the code, or enter the warranty date on the "
-                    "operation line.",
+                    "Correct the formula of the code.",
                     product=product.display_name,
                     formula=self.warranty_formula,
                     code=self.display_name,

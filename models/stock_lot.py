@@ -8,7 +8,6 @@ from odoo.tools.sql import column_exists, create_column
 
 from odoo.addons.stock.models.stock_lot import OPERATORS
 
-from ..tools.date_formula import DateFormulaError, apply_date_formula
 from ..tools.lot_status import SOURCE_FIELDS, STOCK_USAGES, replay
 
 MANAGER_GROUP = "stock_item_tracking.group_item_tracking_manager"
@@ -686,20 +685,3 @@ class StockLot(models.Model):
             if float_compare(row["quantity"], 0, precision_rounding=row["rounding"]) > 0:
                 history[row["lot_id"]].append(row)
         return history
-
-    def _apply_warranty_formula(self, formula, date):
-        """The warranty date `formula` gives from `date` for this lot's product; a formula
-        that can't be applied is a UserError naming the product."""
-        try:
-            return apply_date_formula(formula, date)
-        except (DateFormulaError, OverflowError, ValueError) as error:
-            raise UserError(
-                self.env._(
-                    "The warranty date formula %(formula)s of %(product)s can't be applied to "
-                    "%(date)s: %(reason)s",
-                    formula=formula,
-                    product=self.product_id.display_name,
-                    date=date,
-                    reason=error,
-                )
-            ) from error

@@ -620,17 +620,16 @@ class StockMoveLine(models.Model):
         for move in moves:
             if move["dest_usage"] != "customer":
                 continue
-            code = Product.browse(move["product_id"]).product_tmpl_id.item_tracking_code_id
+            product = Product.browse(move["product_id"])
+            code = product.product_tmpl_id.item_tracking_code_id
             if code.scope != "inventory":
                 continue
             if code.warranty_date_required:
                 date = move["warranty_date"]
-            elif code.warranty_formula:
-                date = Lot.browse(move["lot_id"])._apply_warranty_formula(
-                    code.warranty_formula, fields.Date.context_today(self, move["date"])
-                )
             else:
-                continue
+                date = code._apply_warranty_formula(
+                    fields.Date.context_today(self, move["date"]), product
+                )
             if date:
                 dates[move["lot_id"]] = date
         lots_by_date = defaultdict(list)

@@ -85,3 +85,17 @@ class TestWarranty(ItemTrackingCommon):
         move_form.save()
         self._validate(picking)
         self.assertEqual(picking.move_line_ids.lot_id.warranty_date, date(2029, 5, 1))
+
+    def test_unusable_formula_is_a_user_error_naming_the_product(self):
+        """Hole 7: a formula saved before formulas were bounded (9998Y) can't stop a
+        delivery with a server error: the refusal names the product, and nothing moves."""
+        self.env.cr.execute(
+            "UPDATE item_tracking_code SET warranty_formula = '9998Y' WHERE id = %s",
+            [self.code_serial.id],
+        )
+        self.code_serial.invalidate_recordset()
+        picking = self._delivery(self.product_serial, [{"lot_id": self.sn1}])
+        with self.assertRefused(r"Drill \(SN\)"):
+            picking.button_validate()
+        self.assertEqual(self._on_hand(self.product_serial, self.sn1), 1)
+        self.assertEqual(self.sn1.tracking_status, "planned")
