@@ -28,15 +28,18 @@ pure_tests() {
     # Collect through $BUILD_DIR/pure/tools -> <repo>/tools: the repository root has
     # an __init__.py importing odoo, and pytest would import it as the tests' parent
     # package. Under the link, `tools` is the top-level package.
-    local dir="$BUILD_DIR/pure" rc=0
+    # The link lives outside the repository: under it, pytest would still find the
+    # repository's __init__.py above the real path and import the add-on (Odoo refuses).
+    local dir rc=0
     if [[ ! -d $REPO_DIR/tools/tests ]]; then
         echo "no tools/tests folder"
         return 1
     fi
-    mkdir -p "$dir"
+    dir="$(mktemp -d "${TMPDIR:-/tmp}/sit-pure.XXXXXX")"
     ln -sfn "$REPO_DIR/tools" "$dir/tools"
     (cd "$dir" && "$VPY" -m pytest -p no:odoo -p no:cacheprovider --import-mode=importlib \
         --rootdir=. -c /dev/null -rfEs tools/tests) || rc=$?
+    rm -rf "$dir"
     if [[ $rc -eq 5 ]]; then
         echo "pytest collected no tests in tools/tests"
     fi
