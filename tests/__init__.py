@@ -8,3 +8,4 @@ from . import test_performance
 from . import test_lot_status
 from . import test_lot_card
 from . import test_tour
+from . import test_hardening_reject

@@ -2,8 +2,8 @@ from collections import defaultdict
 
 from markupsafe import Markup
 
-from odoo import Command, fields, models
-from odoo.exceptions import UserError
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 
 class StockLotReject(models.TransientModel):
@@ -21,12 +21,24 @@ class StockLotReject(models.TransientModel):
         ),
     )
 
+    @api.constrains("reason")
+    def _check_reason(self):
+        for wizard in self:
+            if not (wizard.reason or "").strip():
+                raise ValidationError(
+                    self.env._(
+                        "Enter the reason for rejecting these lots/serial numbers: %(lots)s",
+                        lots=", ".join(wizard._get_lots().mapped("display_name")) or "-",
+                    )
+                )
+
     def action_confirm(self):
         """Move the on hand quantities of the lots to their company's rejection location."""
         self.ensure_one()
-        lots = self.lot_ids or self.env["stock.lot"].browse(self.env.context.get("active_ids", []))
+        lots = self._get_lots()
         if not lots:
             raise UserError(self.env._("Select the lots/serial numbers to reject."))
+        self._check_reason()
         self._check_not_picked(lots)
         lots._free_blocked_reservations()
         companies = lots.company_id | self.env.company
@@ -99,6 +111,9 @@ class StockLotReject(models.TransientModel):
         body = Markup("<p>%s</p>") % self.env._("Rejected: %(reason)s", reason=self.reason)
         lots._message_log_batch(bodies={lot.id: body for lot in lots})
         return {"type": "ir.actions.act_window_close"}
+
+    def _get_lots(self):
+        return self.lot_ids or self.env["stock.lot"].browse(self.env.context.get("active_ids", []))
 
     def _check_not_picked(self, lots):
         """Refuse to reject numbers already picked on an open operation: the picker has them
