@@ -38,6 +38,7 @@ class ResCompany(models.Model):
                         "usage": "internal",
                         "location_id": parent.id if parent else False,
                         "company_id": company.id,
+                        "item_tracking_allow_blocked": True,
                     }
                     for company in companies
                 ]
