@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
 
@@ -152,3 +153,67 @@ class TestHardeningReject(ItemTrackingCommon):
         with self.assertRaisesRegex(AssertionError, "readonly"):
             location_form.item_tracking_allow_blocked = False
         self.assertTrue(self.reject_location.item_tracking_allow_blocked)
+
+    # ------------------------------------------------------------------
+    # the wizard moves stock with Odoo's quant moves
+    # ------------------------------------------------------------------
+    def test_reject_moves_quants_unpacked_and_drops_reservations(self):
+        package = self.env["stock.quant.package"].create({"name": "PACK-R"})
+        self.env["stock.quant"].search([("lot_id", "=", self.sn1.id)]).package_id = package
+        delivery = self._create_picking(self.warehouse.out_type_id, self.product_serial, 1)
+        delivery.action_assign()
+        self.assertEqual(len(delivery.move_line_ids.lot_id), 1)
+        wizard_form = self._reject_form(self.sn1 | self.sn2)
+        wizard_form.reason = "Failed QC: cracked casing"
+        wizard_form.save().action_confirm()
+        for lot in self.sn1 | self.sn2:
+            quant = lot.quant_ids.filtered(lambda q: q.quantity > 0)
+            self.assertRecordValues(
+                quant,
+                [{"location_id": self.reject_location.id, "quantity": 1, "package_id": False}],
+            )
+            self.assertEqual(lot.tracking_status, "rejected")
+            log = lot.status_log_ids.filtered(lambda log: log.new_status == "rejected")
+            self.assertEqual(log.note, "Failed QC: cracked casing")
+            self.assertEqual(log.move_line_id.move_id.state, "done")
+            self.assertIn("Failed QC: cracked casing", lot.message_ids[:1].body)
+        self.assertFalse(package.quant_ids)
+        self.assertEqual(self.product_serial.qty_available, 0)
+        # the delivery's reservation is dropped, not left on stock that is gone
+        self.assertFalse(delivery.move_line_ids)
+        self.assertEqual(delivery.state, "confirmed")
+
+    def test_reject_refusal_names_lots_without_stock_and_leaves_everything(self):
+        sn3 = self._create_lot(self.product_serial, "SN-R-003")
+        delivery = self._create_picking(self.warehouse.out_type_id, self.product_serial, 2)
+        delivery.action_assign()
+        self.assertEqual(delivery.move_line_ids.lot_id, self.sn1 | self.sn2)
+        wizard = (
+            self.env["stock.lot.reject"]
+            .with_user(self.stock_user)
+            .create({"reason": "dented", "lot_ids": [Command.set((self.sn1 | sn3).ids)]})
+        )
+        with self.assertRaisesRegex(UserError, "no quantity on hand to reject: SN-R-003$"):
+            wizard.action_confirm()
+        self._assert_in_stock(self.sn1)
+        self.assertEqual(delivery.move_line_ids.lot_id, self.sn1 | self.sn2)
+        self.assertEqual(delivery.state, "assigned")
+
+    def test_reject_shared_lots_to_each_company_rejection_location(self):
+        company_b = self.env["res.company"].create({"name": "Reject Co B"})
+        stock_b = (
+            self.env["stock.warehouse"].search([("company_id", "=", company_b.id)]).lot_stock_id
+        )
+        self.stock_user.company_ids += company_b
+        self.sn2.quant_ids.sudo().unlink()
+        self._put_in_stock(self.product_serial, self.sn2, location=stock_b)
+        self.env["stock.lot.reject"].with_user(self.stock_user).with_context(
+            allowed_company_ids=[self.env.company.id, company_b.id]
+        ).create(
+            {"reason": "recall", "lot_ids": [Command.set((self.sn1 | self.sn2).ids)]}
+        ).action_confirm()
+        self.assertEqual(self.sn1.quant_ids.filtered("quantity").location_id, self.reject_location)
+        self.assertEqual(
+            self.sn2.quant_ids.filtered("quantity").location_id,
+            company_b.item_tracking_reject_location_id,
+        )
