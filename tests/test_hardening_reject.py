@@ -1,7 +1,9 @@
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import SQL
 
+from ..hooks import post_init_hook
 from .common import ItemTrackingCommon
 
 
@@ -217,3 +219,78 @@ class TestHardeningReject(ItemTrackingCommon):
             self.sn2.quant_ids.filtered("quantity").location_id,
             company_b.item_tracking_reject_location_id,
         )
+
+    # ------------------------------------------------------------------
+    # uninstall, then install again
+    # ------------------------------------------------------------------
+    def _forget_installation(self, lots=None):
+        """What uninstalling leaves: the locations and the stock, not the company's rejection
+        location, the locations' flag, nor the lots' status and history (reinstalling creates
+        these columns again, empty or with their default)."""
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(SQL("UPDATE res_company SET item_tracking_reject_location_id = NULL"))
+        cr.execute(SQL("UPDATE stock_location SET item_tracking_allow_blocked = NULL"))
+        if lots:
+            cr.execute(SQL("DELETE FROM stock_lot_status_log WHERE lot_id IN %s", tuple(lots.ids)))
+            cr.execute(
+                SQL(
+                    "UPDATE stock_lot SET tracking_status = 'planned' WHERE id IN %s",
+                    tuple(lots.ids),
+                )
+            )
+        self.env.invalidate_all()
+
+    def _rejected_locations(self, company):
+        return self.env["stock.location"].search(
+            [
+                ("location_id", "=", self.env.ref("stock.stock_location_locations").id),
+                ("company_id", "=", company.id),
+                ("name", "=", "Rejected"),
+            ]
+        )
+
+    def test_reinstall_reuses_the_rejection_location(self):
+        company = self.env.company
+        company_b = self.env["res.company"].create({"name": "Reject Co B"})
+        reject_b = company_b.item_tracking_reject_location_id
+        # look-alikes that are not the company's rejection location
+        self.env["stock.location"].create(
+            {"name": "Rejected", "location_id": self.stock_location.id, "usage": "internal"}
+        )
+        self.env["stock.location"].create(
+            {
+                "name": "Rejected",
+                "location_id": self.env.ref("stock.stock_location_locations").id,
+                "usage": "inventory",
+                "company_id": company.id,
+            }
+        )
+        self._forget_installation()
+        self.assertFalse(company.item_tracking_reject_location_id)
+        self.assertFalse(self.reject_location.item_tracking_allow_blocked)
+        self.env["res.company"]._create_missing_item_tracking_reject_locations()
+        self.assertEqual(company.item_tracking_reject_location_id, self.reject_location)
+        self.assertEqual(company_b.item_tracking_reject_location_id, reject_b)
+        self.assertTrue(self.reject_location.item_tracking_allow_blocked)
+        self.assertTrue(reject_b.item_tracking_allow_blocked)
+        self.assertEqual(
+            self._rejected_locations(company).filtered(lambda l: l.usage == "internal"),
+            self.reject_location,
+        )
+        self.assertEqual(self._rejected_locations(company_b), reject_b)
+
+    def test_reinstall_finds_rejected_lots_rejected(self):
+        self.env["stock.lot.reject"].create(
+            {"reason": "Failed QC", "lot_ids": [Command.set(self.sn1.ids)]}
+        ).action_confirm()
+        self.assertEqual(self.sn1.tracking_status, "rejected")
+        self._forget_installation(self.sn1)
+        self.assertEqual(self.sn1.tracking_status, "planned")
+        post_init_hook(self.env)
+        self.assertEqual(self.env.company.item_tracking_reject_location_id, self.reject_location)
+        self.assertEqual(self._rejected_locations(self.env.company), self.reject_location)
+        self.assertEqual(self.sn1.tracking_status, "rejected")
+        self.assertEqual(self.sn1.location_id, self.reject_location)
+        self.assertEqual(self.sn1.product_qty, 0)
+        self.assertEqual(self.product_serial.qty_available, 1)
