@@ -1,5 +1,9 @@
+from datetime import date
+
+from freezegun import freeze_time
+
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import SQL
 
@@ -294,3 +298,89 @@ class TestHardeningReject(ItemTrackingCommon):
         self.assertEqual(self.sn1.location_id, self.reject_location)
         self.assertEqual(self.sn1.product_qty, 0)
         self.assertEqual(self.product_serial.qty_available, 1)
+
+    # ------------------------------------------------------------------
+    # maintenance records
+    # ------------------------------------------------------------------
+    def _maintenance_manager(self):
+        return new_test_user(
+            self.env,
+            "rej_maint_manager",
+            groups="stock.group_stock_user,stock_item_tracking.group_item_tracking_manager",
+        )
+
+    @freeze_time("2026-06-15")
+    def test_maintenance_refuses_blank_description_and_old_date(self):
+        Maintenance = self.env["stock.lot.maintenance"].with_user(self._maintenance_manager())
+        for description in ("", "   ", "\t"):
+            with (
+                self.subTest(description=description),
+                self.assertRaisesRegex(ValidationError, "Describe the maintenance.*SN-R-002"),
+                self.env.cr.savepoint(),
+            ):
+                Maintenance.create(
+                    [
+                        {"lot_id": self.sn1.id, "date": date(2026, 7, 1), "description": "Check"},
+                        {
+                            "lot_id": self.sn2.id,
+                            "date": date(2026, 7, 1),
+                            "description": description,
+                        },
+                    ]
+                )
+        with (
+            self.assertRaisesRegex(ValidationError, "more than 10 years back.*SN-R-001"),
+            self.env.cr.savepoint(),
+        ):
+            Maintenance.create(
+                {"lot_id": self.sn1.id, "date": date(2016, 6, 14), "description": "Check"}
+            )
+        self.assertFalse(Maintenance.search([("lot_id", "in", (self.sn1 | self.sn2).ids)]))
+        # ten years back, or any date ahead, is fine; editing stays checked
+        line = Maintenance.create(
+            {"lot_id": self.sn1.id, "date": date(2016, 6, 15), "description": "Late entry"}
+        )
+        line.date = date(2036, 6, 15)
+        with (
+            self.assertRaisesRegex(ValidationError, "Describe the maintenance.*SN-R-001"),
+            self.env.cr.savepoint(),
+        ):
+            line.description = " "
+        with (
+            self.assertRaisesRegex(ValidationError, "10 years back.*SN-R-001"),
+            self.env.cr.savepoint(),
+        ):
+            line.date = date(1999, 1, 1)
+        line.invalidate_recordset()
+        self.assertRecordValues(line, [{"date": date(2036, 6, 15), "description": "Late entry"}])
+
+    @freeze_time("2026-06-15")
+    def test_maintenance_refused_in_the_lot_form(self):
+        lot = self.sn1.with_user(self._maintenance_manager())
+        lot_form = Form(lot)
+        with lot_form.maintenance_ids.new() as line:
+            line.date = date(2001, 1, 1)
+            line.description = "Calibration"
+        with (
+            self.assertRaisesRegex(ValidationError, "10 years back.*SN-R-001"),
+            self.env.cr.savepoint(),
+        ):
+            lot_form.save()
+        self.assertFalse(self.sn1.maintenance_ids)
+        lot_form = Form(lot)
+        with lot_form.maintenance_ids.new() as line:
+            line.date = date(2026, 7, 1)
+            line.description = "   "
+        with (
+            self.assertRaisesRegex(ValidationError, "Describe the maintenance.*SN-R-001"),
+            self.env.cr.savepoint(),
+        ):
+            lot_form.save()
+        self.assertFalse(self.sn1.maintenance_ids)
+        with Form(lot) as lot_form:
+            with lot_form.maintenance_ids.new() as line:
+                line.date = date(2026, 7, 1)
+                line.description = "Calibration"
+        self.assertRecordValues(
+            self.sn1.maintenance_ids, [{"date": date(2026, 7, 1), "description": "Calibration"}]
+        )
