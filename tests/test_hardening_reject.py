@@ -384,3 +384,66 @@ class TestHardeningReject(ItemTrackingCommon):
         self.assertRecordValues(
             self.sn1.maintenance_ids, [{"date": date(2026, 7, 1), "description": "Calibration"}]
         )
+
+    # ------------------------------------------------------------------
+    # blocked numbers: block, inspect, reject, scrap
+    # ------------------------------------------------------------------
+    def _block(self, lot):
+        lot.with_user(self.it_manager).write({"blocked": True, "blocked_reason": "Quality hold"})
+
+    def _scrap(self, lot, location):
+        scrap = self.env["stock.scrap"].create(
+            {
+                "product_id": self.product_serial.id,
+                "lot_id": lot.id,
+                "scrap_qty": 1,
+                "location_id": location.id,
+            }
+        )
+        scrap.action_validate()
+        return scrap
+
+    def test_reject_blocked_lot(self):
+        """Needs the blocked rule to let lines into a location that accepts blocked numbers."""
+        self._block(self.sn1)
+        wizard_form = self._reject_form(self.sn1)
+        wizard_form.reason = "Inspected: cracked casing"
+        wizard_form.save().action_confirm()
+        self.assertTrue(self.sn1.blocked)
+        self.assertEqual(self.sn1.location_id, self.reject_location)
+        self.assertEqual(self._on_hand(self.product_serial, self.sn1, self.reject_location), 1)
+        self.assertEqual(self.sn1.tracking_status, "rejected")
+        log = self.sn1.status_log_ids.filtered(lambda log: log.new_status == "rejected")
+        self.assertEqual(log.note, "Inspected: cracked casing")
+
+    def test_scrap_blocked_lot_from_rejection_location(self):
+        """Needs the blocked rule to let lines from a location that accepts blocked numbers
+        into a scrap location."""
+        sn3 = self._create_lot(self.product_serial, "SN-R-003")
+        self._put_in_stock(self.product_serial, sn3, location=self.reject_location)
+        self._block(sn3)
+        scrap = self._scrap(sn3, self.reject_location)
+        self.assertEqual(scrap.state, "done")
+        self.assertEqual(self._on_hand(self.product_serial, sn3, self.reject_location), 0)
+        self.assertEqual(self._on_hand(self.product_serial, sn3, self.scrap_location), 1)
+        self.assertEqual(sn3.tracking_status, "written_off")
+
+    def test_blocked_lot_other_moves_still_refused(self):
+        sn3 = self._create_lot(self.product_serial, "SN-R-003")
+        self._put_in_stock(self.product_serial, sn3, location=self.reject_location)
+        self._block(sn3)
+        self._block(self.sn1)
+        Quant = self.env["stock.quant"].with_user(self.stock_user)
+        # out of the rejection location, except to scrap it
+        with self.assertRaisesRegex(UserError, "(?s)blocked.*SN-R-003"), self.env.cr.savepoint():
+            Quant.search([("lot_id", "=", sn3.id)]).move_quants(self.stock_location)
+        # from stock, into anything but a location that accepts blocked numbers
+        shelf = self.env["stock.location"].create(
+            {"name": "Shelf", "location_id": self.stock_location.id}
+        )
+        with self.assertRaisesRegex(UserError, "(?s)blocked.*SN-R-001"), self.env.cr.savepoint():
+            Quant.search([("lot_id", "=", self.sn1.id)]).move_quants(shelf)
+        with self.assertRaisesRegex(UserError, "(?s)blocked.*SN-R-001"), self.env.cr.savepoint():
+            self._scrap(self.sn1, self.stock_location)
+        self.assertEqual(sn3.location_id, self.reject_location)
+        self._assert_in_stock(self.sn1)
