@@ -279,7 +279,7 @@ class TestHardeningReject(ItemTrackingCommon):
         self.assertTrue(self.reject_location.item_tracking_allow_blocked)
         self.assertTrue(reject_b.item_tracking_allow_blocked)
         self.assertEqual(
-            self._rejected_locations(company).filtered(lambda l: l.usage == "internal"),
+            self._rejected_locations(company).filtered(lambda loc: loc.usage == "internal"),
             self.reject_location,
         )
         self.assertEqual(self._rejected_locations(company_b), reject_b)
