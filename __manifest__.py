@@ -31,6 +31,7 @@
         "views/product_template_views.xml",
         "views/stock_lot_views.xml",
         "views/stock_move_line_views.xml",
+        "views/stock_location_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/item_tracking_menus.xml",

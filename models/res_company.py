@@ -24,10 +24,19 @@ class ResCompany(models.Model):
         return res
 
     def _create_item_tracking_reject_location(self):
-        parent = self.env.ref("stock.stock_location_locations", raise_if_not_found=False)
+        """Give each company a rejection location: the one an earlier installation left, if
+        any, else a new one. Both accept blocked numbers."""
         companies = self.filtered(lambda company: not company.item_tracking_reject_location_id)
         if not companies:
             return
+        found = companies._find_item_tracking_reject_locations()
+        for company, location in found.items():
+            location.sudo().item_tracking_allow_blocked = True
+            company.sudo().item_tracking_reject_location_id = location
+        companies = companies.filtered(lambda company: company not in found)
+        if not companies:
+            return
+        parent = self.env.ref("stock.stock_location_locations", raise_if_not_found=False)
         locations = (
             self.env["stock.location"]
             .sudo()
@@ -38,6 +47,7 @@ class ResCompany(models.Model):
                         "usage": "internal",
                         "location_id": parent.id if parent else False,
                         "company_id": company.id,
+                        "item_tracking_allow_blocked": True,
                     }
                     for company in companies
                 ]
@@ -45,6 +55,42 @@ class ResCompany(models.Model):
         )
         for company, location in zip(companies, locations, strict=True):
             company.sudo().item_tracking_reject_location_id = location
+
+    def _find_item_tracking_reject_locations(self):
+        """The rejection locations an earlier installation left, by company. Uninstalling
+        drops the company's field and the location's flag, not the location (nor the stock
+        rejected into it): an active internal location of the company right under Physical
+        Locations, named "Rejected" in English or in an installed language, that no company
+        uses as its rejection location. The oldest one when there are several."""
+        parent = self.env.ref("stock.stock_location_locations", raise_if_not_found=False)
+        if not parent or not self:
+            return {}
+        names = {"Rejected"} | {
+            self.with_context(lang=code).env._("Rejected")
+            for code, _name in self.env["res.lang"].get_installed()
+        }
+        locations = (
+            self.env["stock.location"]
+            .sudo()
+            .search(
+                [
+                    ("location_id", "=", parent.id),
+                    ("company_id", "in", self.ids),
+                    ("usage", "=", "internal"),
+                    ("name", "in", sorted(names)),
+                ],
+                order="id",
+            )
+        )
+        taken = (
+            self.sudo()
+            .search([("item_tracking_reject_location_id", "in", locations.ids)])
+            .item_tracking_reject_location_id
+        )
+        found = {}
+        for location in locations - taken:
+            found.setdefault(location.company_id, location)
+        return found
 
     def _create_missing_item_tracking_reject_locations(self):
         self.search([])._create_item_tracking_reject_location()

@@ -1,6 +1,12 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL, format_date
 from odoo.tools.sql import column_exists
+
+# How far back a maintenance may be planned (older dates are typing mistakes).
+MAX_YEARS_BACK = 10
 
 
 class StockLotMaintenance(models.Model):
@@ -55,6 +61,32 @@ class StockLotMaintenance(models.Model):
     def _compute_company_id(self):
         for line in self:
             line.company_id = line.lot_id.company_id or line.company_id or self.env.company
+
+    @api.constrains("description", "date")
+    def _check_description_and_date(self):
+        blank = self.filtered(lambda line: not (line.description or "").strip())
+        if blank:
+            raise ValidationError(
+                self.env._(
+                    "Describe the maintenance planned for these lots/serial numbers: %(lots)s",
+                    lots=", ".join(blank.lot_id.mapped("display_name")),
+                )
+            )
+        oldest = fields.Date.context_today(self) - relativedelta(years=MAX_YEARS_BACK)
+        too_old = self.filtered(lambda line: line.date and line.date < oldest)
+        if too_old:
+            raise ValidationError(
+                self.env._(
+                    "A maintenance can't be planned more than %(years)s years back (before "
+                    "%(date)s): %(lines)s",
+                    years=MAX_YEARS_BACK,
+                    date=format_date(self.env, oldest),
+                    lines=", ".join(
+                        f"{line.lot_id.display_name} ({format_date(self.env, line.date)})"
+                        for line in too_old
+                    ),
+                )
+            )
 
     def _create_due_activities(self):
         """One To-Do activity on the lot per due maintenance line, created once."""

@@ -13,4 +13,5 @@ from . import test_status_function
 from . import test_multi_company
 from . import test_migration
 from . import test_hardening_codes
+from . import test_hardening_reject
 from . import test_zz_concurrency

@@ -1,9 +1,7 @@
-from collections import defaultdict
-
 from markupsafe import Markup
 
-from odoo import Command, fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 
 class StockLotReject(models.TransientModel):
@@ -21,25 +19,26 @@ class StockLotReject(models.TransientModel):
         ),
     )
 
+    @api.constrains("reason")
+    def _check_reason(self):
+        for wizard in self:
+            if not (wizard.reason or "").strip():
+                raise ValidationError(
+                    self.env._(
+                        "Enter the reason for rejecting these lots/serial numbers: %(lots)s",
+                        lots=", ".join(wizard._get_lots().mapped("display_name")) or "-",
+                    )
+                )
+
     def action_confirm(self):
         """Move the on hand quantities of the lots to their company's rejection location."""
         self.ensure_one()
-        lots = self.lot_ids or self.env["stock.lot"].browse(self.env.context.get("active_ids", []))
+        lots = self._get_lots()
         if not lots:
             raise UserError(self.env._("Select the lots/serial numbers to reject."))
+        self._check_reason()
         self._check_not_picked(lots)
-        lots._free_blocked_reservations()
-        companies = lots.company_id | self.env.company
-        companies._create_item_tracking_reject_location()
-        reject_locations = companies.item_tracking_reject_location_id
-        quants = self.env["stock.quant"].search(
-            [
-                ("lot_id", "in", lots.ids),
-                ("location_id.usage", "=", "internal"),
-                ("location_id", "not in", reject_locations.ids),
-                ("quantity", ">", 0),
-            ]
-        )
+        quants = self._get_quants_to_reject(lots)
         missing = lots - quants.lot_id
         if missing:
             raise UserError(
@@ -48,48 +47,8 @@ class StockLotReject(models.TransientModel):
                     lots=", ".join(missing.mapped("display_name")),
                 )
             )
-        by_move = defaultdict(lambda: self.env["stock.quant"])
-        for quant in quants:
-            by_move[quant.product_id, quant.location_id] |= quant
-        name = self.env._("Rejection: %(reason)s", reason=self.reason)
-        move_vals = []
-        for (product, location), product_quants in by_move.items():
-            company = location.company_id or self.env.company
-            destination = company.item_tracking_reject_location_id
-            move_vals.append(
-                {
-                    "name": name,
-                    "product_id": product.id,
-                    "product_uom": product.uom_id.id,
-                    "product_uom_qty": sum(product_quants.mapped("quantity")),
-                    "location_id": location.id,
-                    "location_dest_id": destination.id,
-                    "company_id": company.id,
-                    "origin": name,
-                    "picked": True,
-                    "move_line_ids": [
-                        Command.create(
-                            {
-                                "product_id": product.id,
-                                "product_uom_id": product.uom_id.id,
-                                "lot_id": quant.lot_id.id,
-                                "package_id": quant.package_id.id,
-                                "result_package_id": False,
-                                "owner_id": quant.owner_id.id,
-                                "quantity": quant.quantity,
-                                "location_id": location.id,
-                                "location_dest_id": destination.id,
-                                "company_id": company.id,
-                                "picked": True,
-                            }
-                        )
-                        for quant in product_quants
-                    ],
-                }
-            )
-        moves = self.env["stock.move"].create(move_vals)
-        moves._action_confirm(merge=False)
-        moves._action_done()
+        lots._free_blocked_reservations()
+        moves = self._move_to_rejection_locations(quants)
         logs = (
             self.env["stock.lot.status.log"]
             .sudo()
@@ -99,6 +58,44 @@ class StockLotReject(models.TransientModel):
         body = Markup("<p>%s</p>") % self.env._("Rejected: %(reason)s", reason=self.reason)
         lots._message_log_batch(bodies={lot.id: body for lot in lots})
         return {"type": "ir.actions.act_window_close"}
+
+    def _get_quants_to_reject(self, lots):
+        """The lots' positive quants in internal locations, rejection locations excepted."""
+        return self.env["stock.quant"].search(
+            [
+                ("lot_id", "in", lots.ids),
+                ("location_id.usage", "=", "internal"),
+                (
+                    "location_id",
+                    "not in",
+                    self.env["res.company"]._get_item_tracking_reject_locations().ids,
+                ),
+                ("quantity", ">", 0),
+            ]
+        )
+
+    def _move_to_rejection_locations(self, quants):
+        """Move the quants, unpacked, to their company's rejection location with Odoo's own
+        quant moves (those of `stock.quant.move_quants`, which gives no moves back); return
+        the done moves."""
+        quants.company_id._create_item_tracking_reject_location()
+        name = self.env._("Rejection: %(reason)s", reason=self.reason)
+        move_vals = []
+        for quant in quants:
+            vals = quant.with_context(inventory_name=name)._get_inventory_move_values(
+                quant.quantity,
+                quant.location_id,
+                quant.company_id.item_tracking_reject_location_id,
+                package_id=quant.package_id,
+            )
+            vals["name"] = name  # without the counting user the quant may name
+            move_vals.append(vals)
+        moves = self.env["stock.move"].create(move_vals)
+        moves._action_done()
+        return moves
+
+    def _get_lots(self):
+        return self.lot_ids or self.env["stock.lot"].browse(self.env.context.get("active_ids", []))
 
     def _check_not_picked(self, lots):
         """Refuse to reject numbers already picked on an open operation: the picker has them
