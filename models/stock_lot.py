@@ -550,7 +550,38 @@ class StockLot(models.Model):
                     sources[lot.id, company] = changed
             logs += [self._item_tracking_log_vals(lot, *change) for change in changes]
         self._item_tracking_store(statuses, sources, logs)
-        lines._set_lot_warranty_dates(moves)
+        self._item_tracking_set_warranty_dates(moves)
+
+    @api.model
+    def _item_tracking_set_warranty_dates(self, moves):
+        """Set the warranty date of the numbers that the done `moves` (see
+        `stock.move.line._get_item_tracking_lot_moves`) delivered to a customer (R001-18,
+        R001-19): the date entered on the line when the item tracking code asks for a manual
+        date, else the code's formula applied to the delivery date. One write per date."""
+        Product = self.env["product.product"].sudo()
+        dates = {}
+        for move in moves:
+            if move["dest_usage"] != "customer":
+                continue
+            product = Product.browse(move["product_id"])
+            code = product.product_tmpl_id.item_tracking_code_id
+            if code.scope != "inventory":
+                continue
+            if code.warranty_date_required:
+                date = move["warranty_date"]
+            else:
+                date = code._apply_warranty_formula(
+                    fields.Date.context_today(self, move["date"]), product
+                )
+            if date:
+                dates[move["lot_id"]] = date
+        lots_by_date = defaultdict(list)
+        for lot in self.sudo().browse(dates):
+            if lot.warranty_date != dates[lot.id]:
+                lots_by_date[dates[lot.id]].append(lot.id)
+        self._item_tracking_write(
+            {(False, (("warranty_date", date),)): lot_ids for date, lot_ids in lots_by_date.items()}
+        )
 
     def _item_tracking_recompute(self):
         """Redo the status and sources of these lots from their whole history (after an edit

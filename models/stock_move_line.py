@@ -607,35 +607,3 @@ class StockMoveLine(models.Model):
             }
             for move in self.env["stock.move"].sudo().browse(filter(None, move_ids))
         }
-
-    def _set_lot_warranty_dates(self, moves=None):
-        """Set the warranty date of lots delivered to a customer (R001-18, R001-19): the date
-        entered on the line when the item tracking code asks for a manual date, else the
-        code's formula applied to the delivery date. One write per distinct date."""
-        if moves is None:
-            moves = self._get_item_tracking_lot_moves()
-        Lot = self.env["stock.lot"].sudo()
-        Product = self.env["product.product"].sudo()
-        dates = {}
-        for move in moves:
-            if move["dest_usage"] != "customer":
-                continue
-            product = Product.browse(move["product_id"])
-            code = product.product_tmpl_id.item_tracking_code_id
-            if code.scope != "inventory":
-                continue
-            if code.warranty_date_required:
-                date = move["warranty_date"]
-            else:
-                date = code._apply_warranty_formula(
-                    fields.Date.context_today(self, move["date"]), product
-                )
-            if date:
-                dates[move["lot_id"]] = date
-        lots_by_date = defaultdict(list)
-        for lot in Lot.browse(dates):
-            if lot.warranty_date != dates[lot.id]:
-                lots_by_date[dates[lot.id]].append(lot.id)
-        self.env["stock.lot"]._item_tracking_write(
-            {(False, (("warranty_date", date),)): lot_ids for date, lot_ids in lots_by_date.items()}
-        )

@@ -41,7 +41,9 @@ class TestBatchedRules(ItemTrackingCommon):
         )
         start = self.env.cr.sql_log_count
         lines._check_item_tracking_rules()
-        lines._set_lot_warranty_dates()
+        self.env["stock.lot"]._item_tracking_set_warranty_dates(
+            lines._get_item_tracking_lot_moves()
+        )
         self.env.flush_all()
         count = self.env.cr.sql_log_count - start
         self.assertEqual(set(lots.mapped("warranty_date")), {lines[:1].warranty_date})
