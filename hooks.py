@@ -55,38 +55,33 @@ def _store_states(env, states, note):
         return
     cr = env.cr
     ids = list(states)
-    cr.execute(
-        SQL(
-            """UPDATE stock_lot SET tracking_status = v.status
-                 FROM unnest(%s::int4[], %s::varchar[]) AS v(id, status)
-                WHERE stock_lot.id = v.id""",
-            ids,
-            [states[lot_id][0] for lot_id in ids],
-        )
-    )
     lot_fields = env["stock.lot"]._fields
-    for fname in SOURCE_FIELDS:
-        field = lot_fields[fname]
-        values = {}
-        for lot_id in ids:
-            by_company = {
-                str(company): _json_value(field, sources.get(fname))
-                for company, sources in states[lot_id][1].items()
+    columns = {fname: [] for fname in SOURCE_FIELDS}
+    for lot_id in ids:
+        by_company = states[lot_id][1]
+        for fname, values in columns.items():
+            value = {
+                str(company): _json_value(lot_fields[fname], sources[fname])
+                for company, sources in by_company.items()
                 if sources.get(fname)
             }
-            if by_company:
-                values[lot_id] = json.dumps(by_company)
-        if values:
-            cr.execute(
-                SQL(
-                    """UPDATE stock_lot SET %s = v.value
-                         FROM unnest(%s::int4[], %s::jsonb[]) AS v(id, value)
-                        WHERE stock_lot.id = v.id""",
-                    SQL.identifier(fname),
-                    list(values),
-                    list(values.values()),
-                )
-            )
+            values.append(json.dumps(value) if value else None)
+    # One statement: each lot's row is written once.
+    cr.execute(
+        SQL(
+            """UPDATE stock_lot SET tracking_status = v.status, %(sets)s
+                 FROM unnest(%(ids)s::int4[], %(statuses)s::varchar[], %(arrays)s)
+                      AS v(id, status, %(names)s)
+                WHERE stock_lot.id = v.id""",
+            sets=SQL(", ").join(
+                SQL("%s = v.%s", SQL.identifier(fname), SQL.identifier(fname)) for fname in columns
+            ),
+            ids=ids,
+            statuses=[states[lot_id][0] for lot_id in ids],
+            arrays=SQL(", ").join(SQL("%s::jsonb[]", values) for values in columns.values()),
+            names=SQL(", ").join(SQL.identifier(fname) for fname in columns),
+        )
+    )
     logs = []
     for lot_id in ids:
         _status, _sources, changes = states[lot_id]
