@@ -1,3 +1,4 @@
+import json
 from collections import defaultdict
 
 from odoo import api, fields, models
@@ -338,13 +339,55 @@ class StockLot(models.Model):
     def _item_tracking_write(self, vals_by_key):
         """The add-on's own writes of recorded data: {(company id, values items): lot ids},
         one write per distinct company and values, as superuser, without chatter message
-        per lot (the operation records the change)."""
+        per lot (the operation records the change). The company-dependent sources are
+        written by one UPDATE per group (`_item_tracking_write_sources`): the ORM splits them
+        into one statement per 1,000 lots."""
         Lot = self.sudo().with_context(tracking_disable=True)
         for (company_id, items), lot_ids in vals_by_key.items():
             lots = Lot.browse(lot_ids)
             if company_id:
                 lots = lots.with_company(company_id)
-            lots.write(dict(items))
+                lots._item_tracking_write_sources(company_id, dict(items))
+            else:
+                lots.write(dict(items))
+
+    def _item_tracking_write_sources(self, company_id, vals):
+        """Write company-dependent `vals` of `company_id` on these lots in one statement."""
+        fnames = [fname for fname in vals if self._fields[fname].company_dependent]
+        others = {fname: value for fname, value in vals.items() if fname not in fnames}
+        if others:
+            self.write(others)
+        if not fnames:
+            return
+        self.flush_recordset(fnames)
+        key = str(company_id)
+        assignments = []
+        for fname in fnames:
+            field = self._fields[fname]
+            value = field.convert_to_write(field.convert_to_cache(vals[fname], self), self)
+            if field.type == "datetime" and value:
+                value = fields.Datetime.to_string(fields.Datetime.to_datetime(value))
+            assignments.append(
+                SQL(
+                    "%s = CASE WHEN %s::jsonb IS NULL THEN %s - %s"
+                    " ELSE COALESCE(%s, '{}'::jsonb) || jsonb_build_object(%s, %s::jsonb) END",
+                    SQL.identifier(fname),
+                    json.dumps(value) if value else None,
+                    SQL.identifier(fname),
+                    key,
+                    SQL.identifier(fname),
+                    key,
+                    json.dumps(value) if value else None,
+                )
+            )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE stock_lot SET %s WHERE id = ANY(%s)",
+                SQL(", ").join(assignments),
+                self.ids,
+            )
+        )
+        self.invalidate_recordset(fnames)
 
     def unlink(self):
         used = self._get_lots_with_done_moves()
