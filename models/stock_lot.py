@@ -561,12 +561,9 @@ class StockLot(models.Model):
         lots = self.browse(by_lot).sudo()
         on_hand = lots._get_item_tracking_on_hand()
         # What replay needs of the current sources, per company (read once per company).
-        current_by_company = {}
-        for company in {move["company_id"] for move in moves}:
-            current_by_company[company] = {
-                lot.id: {"supplier_id": lot.supplier_id.id, "production_id": lot.production_id.id}
-                for lot in lots.with_company(company)
-            }
+        current_by_company = lots._get_item_tracking_current_sources(
+            {move["company_id"] for move in moves}
+        )
         statuses, sources, logs = {}, {}, []
         for lot in lots:
             lot_moves = by_lot[lot.id]
@@ -625,6 +622,29 @@ class StockLot(models.Model):
         self._item_tracking_write(
             {(False, (("warranty_date", date),)): lot_ids for date, lot_ids in lots_by_date.items()}
         )
+
+    def _get_item_tracking_current_sources(self, companies):
+        """{company id: {lot id: {supplier_id, production_id}}}: what `replay` needs of the
+        lots' current sources, in one query whatever the number of lots (reading the
+        company-dependent fields through the ORM fetches them 1,000 lots at a time)."""
+        self.flush_recordset(["supplier_id", "production_id"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT lot.id, c.id, (lot.supplier_id->>c.id::text)::int,
+                          (lot.production_id->>c.id::text)::int
+                     FROM stock_lot lot, unnest(%s::int4[]) AS c(id)
+                    WHERE lot.id = ANY(%s)""",
+                list(companies),
+                self.ids,
+            )
+        )
+        current = {company: {} for company in companies}
+        for lot_id, company, supplier, production in self.env.cr.fetchall():
+            current[company][lot_id] = {
+                "supplier_id": supplier or False,
+                "production_id": production or False,
+            }
+        return current
 
     def _item_tracking_recompute(self):
         """Redo the status and sources of these lots from their whole history (after an edit
