@@ -2,7 +2,7 @@ from contextlib import contextmanager
 
 from odoo import Command, fields
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase
+from odoo.tests import TransactionCase, new_test_user
 
 
 class ItemTrackingCommon(TransactionCase):
@@ -30,6 +30,15 @@ class ItemTrackingCommon(TransactionCase):
         cls.code_lot = Code.create({"name": "LOT plain", "tracking": "lot"})
         cls.product_serial = cls._create_product("Drill (SN)", cls.code_serial)
         cls.product_lot = cls._create_product("Paint (LOT)", cls.code_lot)
+        # The lowest user that reaches lots and operations, and an Item Tracking Manager.
+        cls.lowest_user = new_test_user(
+            cls.env, "sit_lowest", groups="stock.group_stock_user,stock.group_production_lot"
+        )
+        cls.tracking_manager = new_test_user(
+            cls.env,
+            "sit_tracking_manager",
+            groups="stock.group_stock_user,stock_item_tracking.group_item_tracking_manager",
+        )
 
     @contextmanager
     def assertRefused(self, regex, exception=UserError):

@@ -19,14 +19,8 @@ class TestRecordedFields(ItemTrackingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user = new_test_user(
-            cls.env, "plainstock", groups="stock.group_stock_user,stock.group_production_lot"
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            "trackmanager",
-            groups="stock.group_stock_user,stock_item_tracking.group_item_tracking_manager",
-        )
+        cls.user = cls.lowest_user
+        cls.manager = cls.tracking_manager
         cls.lot = cls._create_lot(cls.product_serial, "SN-H-001")
         cls._put_in_stock(cls.product_serial, cls.lot)
 
@@ -166,11 +160,7 @@ class TestDoneLineEdits(ItemTrackingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.manager = new_test_user(
-            cls.env,
-            "donemanager",
-            groups="stock.group_stock_user,stock_item_tracking.group_item_tracking_manager",
-        )
+        cls.manager = cls.tracking_manager
         cls.code_lot.specific_tracking = True
         cls.sn1, cls.sn2, cls.sn3 = (
             cls._create_lot(cls.product_serial, name) for name in ("SN-E-1", "SN-E-2", "SN-E-3")
@@ -268,12 +258,8 @@ class TestBlockedNeverReserved(ItemTrackingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.manager = new_test_user(
-            cls.env,
-            "blockmanager",
-            groups="stock.group_stock_user,stock_item_tracking.group_item_tracking_manager",
-        )
-        cls.user = new_test_user(cls.env, "blockuser", groups="stock.group_stock_user")
+        cls.manager = cls.tracking_manager
+        cls.user = cls.lowest_user
         cls.sn = cls._create_lot(cls.product_serial, "SN-R-1")
         cls._put_in_stock(cls.product_serial, cls.sn)
 
@@ -394,3 +380,124 @@ class TestStatusInOneCall(ItemTrackingCommon):
         self.assertEqual(
             lot2.status_log_ids.sorted("id").mapped("new_status"), ["received", "shipped"]
         )
+
+
+@tagged("post_install", "-at_install")
+class TestHostilePaths(ItemTrackingCommon):
+    """The guards as the lowest user over RPC (with the old context key), through done
+    operations, and as a user of another company."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.env["res.company"].create({"name": "Hostile B"})
+        cls.user_b = new_test_user(
+            cls.env,
+            "sit_user_b",
+            groups="stock.group_stock_user,stock.group_production_lot",
+            company_id=cls.company_b.id,
+            company_ids=[Command.set(cls.company_b.ids)],
+        )
+        cls.shared = cls._create_product("Shared SN", tracking="serial")
+        cls.lot = cls._create_lot(cls.shared, "SN-HOSTILE")
+        cls._put_in_stock(cls.shared, cls.lot)
+        cls.warehouse_b = cls.env["stock.warehouse"].search(
+            [("company_id", "=", cls.company_b.id)], limit=1
+        )
+
+    def test_done_line_edit_by_the_lowest_user_with_the_old_key(self):
+        self._validate(self._delivery(self.shared, [{"lot_id": self.lot}]))
+        other = self._create_lot(self.shared, "SN-HOSTILE-2")
+        self._put_in_stock(self.shared, other)
+        other.with_user(self.tracking_manager).blocked = True
+        line = self.env["stock.move.line"].search(
+            [("lot_id", "=", self.lot.id), ("state", "=", "done")]
+        )
+        with self.assertRefused("blocked.*\n.*SN-HOSTILE-2"):
+            line.with_user(self.lowest_user).with_context(**OLD_KEY).write({"lot_id": other.id})
+        with self.assertRefused("recorded by stock operations"):
+            self.lot.with_user(self.lowest_user).with_context(**OLD_KEY).write(
+                {"tracking_status": "received"}
+            )
+        self.assertEqual(self.lot.tracking_status, "shipped")
+        self.assertEqual(self._on_hand(self.shared, other), 1)
+
+    def test_load_of_a_line_into_a_done_delivery_refused(self):
+        delivery = self._delivery(self.shared, [{"lot_id": self.lot}])
+        self._validate(delivery)
+        other = self._create_lot(self.shared, "SN-HOSTILE-3")
+        self._put_in_stock(self.shared, other)
+        other.with_user(self.tracking_manager).blocked = True
+        result = (
+            self.env["stock.move.line"]
+            .with_user(self.lowest_user)
+            .with_context(**OLD_KEY)
+            .load(
+                [
+                    "move_id/.id",
+                    "product_id/.id",
+                    "location_id/.id",
+                    "location_dest_id/.id",
+                    "lot_id/.id",
+                    "quantity",
+                ],
+                [
+                    [
+                        str(delivery.move_ids.id),
+                        str(self.shared.id),
+                        str(self.stock_location.id),
+                        str(self.customer_location.id),
+                        str(other.id),
+                        "1",
+                    ]
+                ],
+            )
+        )
+        self.assertFalse(result["ids"])
+        self.assertIn("SN-HOSTILE-3", result["messages"][0]["message"])
+        self.env.invalidate_all()
+        self.assertEqual(self._on_hand(self.shared, other), 1)
+        self.assertEqual(other.tracking_status, "planned")
+
+    def test_user_of_another_company(self):
+        lot_b = self.lot.with_user(self.user_b).with_company(self.company_b)
+        for vals in ({"tracking_status": "shipped"}, {"customer_id": self.partner.id}):
+            with self.assertRefused("recorded by stock operations"):
+                lot_b.with_context(**OLD_KEY).write(vals)
+        with self.assertRefused("Only Item Tracking Managers", exception=AccessError):
+            lot_b.write({"blocked": True})
+        # B receives the shared number, then A blocks it: B can't reserve it either.
+        stock_b = self.warehouse_b.lot_stock_id
+        self._put_in_stock(self.shared, self.lot, location=stock_b)
+        self.lot.with_user(self.tracking_manager).blocked = True
+        move = (
+            self.env["stock.move"]
+            .with_user(self.user_b)
+            .with_company(self.company_b)
+            .create(
+                {
+                    "name": "B out",
+                    "product_id": self.shared.id,
+                    "product_uom": self.shared.uom_id.id,
+                    "product_uom_qty": 1,
+                    "location_id": stock_b.id,
+                    "location_dest_id": self.customer_location.id,
+                    "company_id": self.company_b.id,
+                }
+            )
+        )
+        move._action_confirm()
+        move._action_assign()
+        self.assertFalse(move.move_line_ids)
+        with self.assertRefused("blocked.*\n.*SN-HOSTILE"):
+            self.env["stock.move.line"].with_user(self.user_b).with_company(self.company_b).create(
+                {
+                    "move_id": move.id,
+                    "product_id": self.shared.id,
+                    "location_id": stock_b.id,
+                    "location_dest_id": self.customer_location.id,
+                    "lot_id": self.lot.id,
+                    "quantity": 1,
+                    "company_id": self.company_b.id,
+                }
+            )
