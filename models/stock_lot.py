@@ -352,13 +352,9 @@ class StockLot(models.Model):
                 lots.write(dict(items))
 
     def _item_tracking_write_sources(self, company_id, vals):
-        """Write company-dependent `vals` of `company_id` on these lots in one statement."""
-        fnames = [fname for fname in vals if self._fields[fname].company_dependent]
-        others = {fname: value for fname, value in vals.items() if fname not in fnames}
-        if others:
-            self.write(others)
-        if not fnames:
-            return
+        """Write the company-dependent `vals` (sources) of `company_id` on these lots in one
+        statement."""
+        fnames = list(vals)
         self.flush_recordset(fnames)
         key = str(company_id)
         assignments = []

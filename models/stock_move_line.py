@@ -181,7 +181,6 @@ class StockMoveLine(models.Model):
         specific = lots.filtered(lambda lot: lot.product_id.item_tracking_code_id.specific_tracking)
         if not specific:
             return specific
-        self.env["stock.quant"].flush_model(["lot_id", "quantity", "location_id"])
         groups = (
             self.env["stock.quant"]
             .sudo()
