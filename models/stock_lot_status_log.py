@@ -91,8 +91,9 @@ class StockLotStatusLog(models.Model):
         self.env.cr.execute(
             SQL(
                 """INSERT INTO stock_lot_status_log (%s, %s)
-                   SELECT %s, %s FROM unnest(%s) AS t(%s)
-              LEFT JOIN stock_move_line ml ON ml.id = t.move_line_id""",
+                   SELECT %s, %s FROM unnest(%s) WITH ORDINALITY AS t(%s, position)
+              LEFT JOIN stock_move_line ml ON ml.id = t.move_line_id
+               ORDER BY t.position""",
                 SQL(", ").join(SQL.identifier(name) for name in columns),
                 SQL(", ").join(SQL.identifier(name) for name in constants),
                 SQL(", ").join(
