@@ -346,7 +346,6 @@ class StockLot(models.Model):
         for (company_id, items), lot_ids in vals_by_key.items():
             lots = Lot.browse(lot_ids)
             if company_id:
-                lots = lots.with_company(company_id)
                 lots._item_tracking_write_sources(company_id, dict(items))
             else:
                 lots.write(dict(items))

@@ -36,7 +36,6 @@ class StockLotReject(models.TransientModel):
         lots = self._get_lots()
         if not lots:
             raise UserError(self.env._("Select the lots/serial numbers to reject."))
-        self._check_reason()
         self._check_not_picked(lots)
         quants = self._get_quants_to_reject(lots)
         missing = lots - quants.lot_id
