@@ -237,6 +237,17 @@ class TestDoneLineEdits(ItemTrackingCommon):
         self.assertEqual(self.sn3.tracking_status, "received")
         self.assertEqual(self._on_hand(self.product_serial, self.sn3), 1)
 
+    def test_strict_expiration_holds_for_a_done_line_edit(self):
+        """Swapping the number of a done delivery for an expired one is refused (R001-15)."""
+        self.code_serial.strict_expiration = True
+        self.product_serial.write({"use_expiration_date": True})
+        self.sn2.with_user(self.tracking_manager).expiration_date = "2020-01-01 00:00:00"
+        line = self.delivery.move_line_ids
+        with self.assertRefused("expired.*\n.*SN-E-2"):
+            line.write({"lot_id": self.sn2.id})
+        self.assertEqual(self._on_hand(self.product_serial, self.sn2), 1)
+        self.assertEqual(self.sn2.tracking_status, "received")
+
     def test_specific_tracking_not_exceeded_by_a_done_line_edit(self):
         lot = self._create_lot(self.product_lot, "LOT-E")
         self._put_in_stock(self.product_lot, lot, 5)
