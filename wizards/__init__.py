@@ -1,1 +1,4 @@
 from . import stock_lot_reject
+from . import mrp_production_link_serials
+from . import mrp_production_link_serials_line
+from . import mrp_batch_produce
