@@ -19,6 +19,7 @@
         "product_expiry",
         "stock_account",
         "mrp_product_expiry",
+        "mrp_account",
     ],
     "data": [
         "security/item_tracking_groups.xml",
@@ -26,8 +27,10 @@
         "security/item_tracking_security.xml",
         "data/item_tracking_cron.xml",
         "reports/report_lot_history.xml",
+        "reports/stock_lot_unit_cost_report_views.xml",
         "wizards/stock_lot_reject_views.xml",
         "wizards/mrp_production_link_serials_views.xml",
+        "wizards/stock_lot_recall_views.xml",
         "views/item_tracking_code_views.xml",
         "views/product_template_views.xml",
         "views/stock_lot_views.xml",
