@@ -102,7 +102,27 @@ class ProductTemplate(models.Model):
 
     def write(self, vals):
         self._check_tracking_write(vals)
-        return super().write(vals)
+        res = super().write(vals)
+        if {"tracking", "item_tracking_code_id"} & vals.keys():
+            self._check_linked_boms_tracking()
+        return res
+
+    def _check_linked_boms_tracking(self):
+        """R000-03: a BoM that links component numbers keeps a serial-tracked product."""
+        boms = self.env["mrp.bom"].search(
+            [
+                ("product_tmpl_id", "in", self.filtered(lambda t: t.tracking != "serial").ids),
+                ("link_component_tracking", "=", True),
+            ]
+        )
+        if boms:
+            raise UserError(
+                self.env._(
+                    "These products must stay tracked by serial number: their bills of materials "
+                    "link component numbers to each finished serial: %(boms)s",
+                    boms=", ".join(boms.mapped("display_name")),
+                )
+            )
 
     def _check_tracking_write(self, vals):
         """Before a write: refuse to change the tracking of coded products that were used, or

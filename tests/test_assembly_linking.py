@@ -131,6 +131,14 @@ class TestAssemblyLinkingSetup(AssemblyCommon):
             )
         self.assertTrue(self._create_bom(self._create_product("Robot 2", self.code_serial), []))
 
+    def test_product_keeps_serial_tracking_while_linked(self):
+        robot = self._create_product("Robot 3")
+        robot.tracking = "serial"
+        self._create_bom(robot, [(self.motor, 1)])
+        with self.assertRefused("must stay tracked by serial number"):
+            robot.product_tmpl_id.tracking = "lot"
+        self.assertEqual(robot.tracking, "serial")
+
     def test_planned_serials_on_confirm(self):
         """R000-07: the final serials exist, planned, once the order is confirmed."""
         draft = self._mo(confirm=False)
@@ -442,6 +450,45 @@ class TestAssemblyLinkingProduction(AssemblyCommon):
         self.assertIn("M-002", shown)
         self.assertNotIn("M-001", shown)
         self.assertNotIn("M-003", shown)
+
+    def test_genealogy_and_unit_cost_of_linked_units(self):
+        """The card's direct components and the unit cost come from each unit's own links."""
+        self.motor.standard_price = 100.0
+        self.screws.standard_price = 3.0
+        self.frame.standard_price = 10.0
+        # the stock was put in without valuation: value it at the standard prices
+        for product in self.motor | self.screws | self.frame:
+            quants = self.env["stock.quant"].search([("product_id", "=", product.id)])
+            self.env["stock.valuation.layer"].create(
+                [
+                    {
+                        "product_id": product.id,
+                        "company_id": self.env.company.id,
+                        "quantity": quant.quantity,
+                        "unit_cost": product.standard_price,
+                        "value": quant.quantity * product.standard_price,
+                        "remaining_qty": quant.quantity,
+                        "remaining_value": quant.quantity * product.standard_price,
+                        "lot_id": quant.lot_id.id,
+                    }
+                    for quant in quants
+                ]
+            )
+        production = self._mo(qty=2)
+        lots = production.planned_serial_ids.sorted("sequence").lot_id
+        self._link(
+            production,
+            {
+                0: [(self.motors[3], 1), (self.screws_b, 2)],
+                1: [(self.motors[4], 1), (self.screws_a, 1), (self.screws_b, 1)],
+            },
+        ).action_confirm()
+        production.button_mark_done()
+        self.assertEqual(lots[0].component_lot_ids, self.motors[3] | self.screws_b)
+        self.assertEqual(lots[1].component_lot_ids, self.motors[4] | self.screws_a | self.screws_b)
+        self.assertEqual(self.motors[4].used_in_lot_ids, lots[1])
+        # motor 100 + 2 screws at 3 + frame 10 (the glue is not valued)
+        self.assertEqual(lots.mapped("unit_cost"), [116.0, 116.0])
 
     def test_linked_numbers_are_what_is_consumed(self):
         """Nothing overwrites the assignment: the reservation took M-001..M-003, the unit

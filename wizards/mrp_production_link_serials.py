@@ -164,55 +164,46 @@ class MrpProductionLinkSerials(models.TransientModel):
         production = self.production_id
         production._item_tracking_check_linkable()
         pools = self._get_fill_pools()
-        new_lines = []
-        for line in self.line_ids.sorted("sequence"):
-            if line.lot_id:
-                continue
+        empty = self.line_ids.filtered(lambda line: not line.lot_id).sorted("sequence")
+        rows = []
+        for line in empty:
             product = line.product_id
-            rounding = product.uom_id.rounding
-            pool = pools[product]
-            if product.tracking == "serial":
-                if pool:
-                    line.lot_id = pool.pop(0)[0]
-                continue
-            need = line.quantity
-            first = True
-            while pool and float_compare(need, 0, precision_rounding=rounding) > 0:
-                lot, free = pool[0]
-                taken = min(need, free)
-                if first:
-                    line.write({"lot_id": lot.id, "quantity": taken})
-                    first = False
-                else:
-                    new_lines.append(
-                        {
-                            "wizard_id": self.id,
-                            "sequence": line.sequence,
-                            "serial_id": line.serial_id.id,
-                            "product_id": product.id,
-                            "lot_id": lot.id,
-                            "quantity": taken,
-                        }
-                    )
-                need -= taken
-                if float_is_zero(free - taken, precision_rounding=rounding):
-                    pool.pop(0)
-                else:
-                    pool[0] = (lot, free - taken)
-            if not first and not float_is_zero(need, precision_rounding=rounding):
-                new_lines.append(
-                    {
-                        "wizard_id": self.id,
-                        "sequence": line.sequence,
-                        "serial_id": line.serial_id.id,
-                        "product_id": product.id,
-                        "quantity": need,
-                    }
-                )
-        if new_lines:
-            self.env["mrp.production.link.serials.line"].create(new_lines)
+            row = {
+                "wizard_id": self.id,
+                "sequence": line.sequence,
+                "serial_id": line.serial_id.id,
+                "product_id": product.id,
+                "quantity": line.quantity,
+            }
+            rows += self._fill_cell(row, pools[product], product)
+        # one delete and one insert for the whole dialog, whatever its number of cells
+        empty.unlink()
+        self.env["mrp.production.link.serials.line"].create(rows)
         self.current_serial_id = self._next_open_serial()
         return self._get_action()
+
+    @staticmethod
+    def _fill_cell(row, pool, product):
+        """The rows of an empty cell `row` filled from `pool` ([(lot, quantity left)], used
+        up in place): a serial cell takes the next serial; a lot cell takes its quantity from
+        the next lots, one row per lot, and keeps an empty row for what is still missing."""
+        if product.tracking == "serial":
+            return [dict(row, lot_id=pool.pop(0)[0].id) if pool else row]
+        rounding = product.uom_id.rounding
+        need = row["quantity"]
+        rows = []
+        while pool and float_compare(need, 0, precision_rounding=rounding) > 0:
+            lot, free = pool[0]
+            taken = min(need, free)
+            rows.append(dict(row, lot_id=lot.id, quantity=taken))
+            need -= taken
+            if float_is_zero(free - taken, precision_rounding=rounding):
+                pool.pop(0)
+            else:
+                pool[0] = (lot, free - taken)
+        if not rows or not float_is_zero(need, precision_rounding=rounding):
+            rows.append(dict(row, quantity=need))
+        return rows
 
     def _get_fill_pools(self):
         """{component: [(lot, quantity left)]}: the order's reserved/picked lots first (serials
