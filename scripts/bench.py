@@ -17,6 +17,32 @@ opens both registries and runs the same flows on each, taking turns (see Repeats
 ``receipt_delivery_lot``
     Receipt of N units spread over N/10 lots (10 units per lot), then their delivery.
     Measured: receipt validation + delivery validation.
+``assembly`` (N = 100 and 1,000 unless ``--sizes`` is given)
+    N units of a serial-tracked product, each made of one serial-tracked component and
+    2 units of a lot-tracked one (N component serials and 4 lots received first,
+    unmeasured). Measured: create, confirm and reserve the order of N units, then produce
+    every unit with its own components. Vanilla: Odoo's Mass Produce dialog
+    (``mrp.batch.produce``), one text line per unit ``FINSERIAL,COMPSERIAL,LOT;2`` (the
+    components taken from the reservation: serials in name order, lots in reservation
+    order), Produce. Add-on: the BoM's "Link component serial/lot numbers" on,
+    ``action_link_serials()``, ``action_fill_in_order()``, ``action_confirm()``,
+    ``button_mark_done()`` (a dialog instead of production fails the flow). Both sides
+    must end with N done orders of one unit, N distinct finished serials, each finished
+    line's ``consume_line_ids`` exactly its order's component serial line and lot line
+    (checked after the measured part; a wrong genealogy fails the flow). The add-on side
+    is skipped ("BENCH-SKIPPED") while ``mrp.bom`` has no ``link_component_tracking``;
+    the vanilla side is then reported alone.
+``recall`` (add-on database only; N = 100 and 10,000 unless ``--sizes`` is given)
+    Genealogies of 2 and 3 levels of lots (component lot -> [N sub-assembly serials ->]
+    N final serials). One unit per level is really produced; every row that production
+    left (orders, moves, move lines, serials, quants, status history and the
+    ``consume_line_ids`` rows) is then copied N-1 times in SQL, each copy pointing to the
+    same copy of the others, so the database holds N per-unit genealogies as Odoo's own
+    production makes them (``Flows.clone_productions``). Measured, per number of levels:
+    ``stock.lot.action_recall_impact()`` on the component lot, then the first page of its
+    list as the web client reads it (``web_search_read`` with the list view's fields).
+    Reported as queries and time, not a ratio: the queries should grow with the levels,
+    not with N. Skipped while ``stock.lot`` has no ``action_recall_impact``.
 
 Each flow runs in its own cursor that is always rolled back, so the databases stay as
 they were built. Only the measured part counts: its wall time (``time.perf_counter``)
@@ -50,9 +76,12 @@ everything that touches add-on models lives in the ``addon_*`` functions below.
 Output: a table per flow and size, then one line per flow and size::
 
     BENCH flow=<name> n=<N> ratio=<x.xx> extra_queries=<k>
+    BENCH flow=recall n=<N> levels=<L> queries=<q> seconds=<s> listed=<records>
+    BENCH flow=<name> n=<N> side=<label> seconds=<s> queries=<q>   (the other skipped)
+    BENCH-SKIPPED flow=<name> n=<N> side=<label> reason="<why>"
 
-Exit status: 0 when every flow ran (the numbers are a measurement, not a verdict),
-1 when a flow raised on either side, 2 on bad usage.
+Exit status: 0 when every flow ran or was skipped (the numbers are a measurement, not
+a verdict), 1 when a flow raised on either side, 2 on bad usage.
 """
 
 import argparse
@@ -318,7 +347,7 @@ def addon_link_and_produce(env, production):
             Link = Link.with_context(**context)
         link = Link.create({"production_id": production.id})
     if link.production_id != production:
-        raise RuntimeError(f"the link dialog is for {link.production_id.name}, not {production.name}")
+        raise RuntimeError(f"link dialog of {link.production_id.name}, not {production.name}")
     link.action_fill_in_order()
     link.action_confirm()
     result = production.button_mark_done()
@@ -798,7 +827,9 @@ class Flows:
 
         def copy_of(column, table):
             """SQL: copy g of the row of ``table`` that ``column`` points to, if copied."""
-            cases = [SQL("WHEN %s THEN %s + g - 1", rid, first) for rid, first in base[table].items()]
+            cases = [
+                SQL("WHEN %s THEN %s + g - 1", rid, first) for rid, first in base[table].items()
+            ]
             return SQL("CASE %s %s ELSE %s END", column, SQL(" ").join(cases), column)
 
         overrides = {
@@ -1251,10 +1282,14 @@ def measure_flow(sides, flow, n, repeat, attempts, turn):
             walls = ", ".join(f"{wall:.2f}" for wall in rec.attempt_walls())
             phases = ""
             if len(rec.primary) > 1:
-                phases = " (" + ", ".join(
-                    f"{label} {min(m.wall for m in measures):.2f} s {measures[0].queries} q"
-                    for label, measures in rec.primary
-                ) + ")"
+                phases = (
+                    " ("
+                    + ", ".join(
+                        f"{label} {min(m.wall for m in measures):.2f} s {measures[0].queries} q"
+                        for label, measures in rec.primary
+                    )
+                    + ")"
+                )
             log(f"{flow} n={n} {side.label}: measured {walls} s{phases}")
         log(f"{flow} n={n}: pair run in {elapsed:.1f}s with setup")
     return recs, skipped, turn
@@ -1310,9 +1345,7 @@ def measure_all(sides, flows, sizes, repeat, attempts, failures):
             if flow == "recall":
                 for rec in recs.get("addon", [])[:1]:
                     for phase, measures in rec.primary:
-                        results.recall.append(
-                            (n, phase, summarize(measures), rec.notes.get(phase))
-                        )
+                        results.recall.append((n, phase, summarize(measures), rec.notes.get(phase)))
                 continue
             van, add = recs.get("vanilla"), recs.get("addon")
             if not (van and add):
