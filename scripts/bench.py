@@ -282,7 +282,7 @@ def addon_configure_product(env, product, tracking):
     """Give ``product`` an item tracking code with every option on."""
     code = env["item.tracking.code"].create(
         {
-            "name": "Bench",
+            "name": f"Bench {product.name}",
             "tracking": tracking,
             "scope": "inventory",
             "specific_tracking": True,
@@ -306,7 +306,7 @@ def addon_configure_assembled(env, product):
     options: its serials are created by production, where no expiration date is typed."""
     code = env["item.tracking.code"].create(
         {
-            "name": "Bench assembly",
+            "name": f"Bench {product.name}",
             "tracking": "serial",
             "scope": "inventory",
             "warranty_formula": "1Y",
@@ -777,7 +777,7 @@ class Flows:
             UPDATE stock_quant q
                SET quantity = q.quantity + CASE WHEN l.usage = 'internal' THEN -%s ELSE %s END
               FROM stock_location l
-             WHERE l.id = q.location_id AND q.lot_id = %s
+             WHERE l.id = q.location_id AND q.lot_id = %s AND l.usage IN ('internal', 'production')
             """,
             [n - 1, n - 1, lot.id],
         )
