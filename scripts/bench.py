@@ -725,6 +725,10 @@ class Flows:
         if self.addon:
             addon_configure_assembly(self.env, bom)
         production = rec.measure("confirm + reserve", lambda: self.confirm_production(bom, n))
+        if self.addon:
+            planned = self.env["stock.lot"].search_count([("product_id", "=", finished.id)])
+            if planned != n:
+                raise RuntimeError(f"{planned} planned serials after confirming {n} units")
         reserved = {move.product_id: move.quantity for move in production.move_raw_ids}
         if reserved != {serial_component: n, lot_component: n * ASSEMBLY_LOT_QTY}:
             raise RuntimeError(f"{production.name}: reserved {reserved}")
@@ -921,20 +925,29 @@ class Flows:
             rec.notes[phase] = listed
 
     def recall_impact(self, lot):
-        """``action_recall_impact()`` on ``lot``, then the first page of the records it
-        lists read as the web client's list would (``web_search_read`` with the fields
-        of the action's list view, 80 records, and the count). Returns the count."""
+        """``action_recall_impact()`` on ``lot``, then what the web client reads to show
+        it: for an action on a list, its first page (``web_search_read`` with the fields
+        of the action's list view, 80 records, and the count); for an action on one
+        record (a dialog with lines), that record with its lines (``web_read``, each
+        x2many with the fields of its list). Returns the number of records listed."""
         action = lot.action_recall_impact()
         if not isinstance(action, dict) or not action.get("res_model"):
             raise RuntimeError(f"action_recall_impact() returned {action!r}")
         model = self.env[action["res_model"]]
+        if action.get("res_id"):
+            spec = {
+                name: {"fields": list_specification(self.env[fld.comodel_name])}
+                for name, fld in model._fields.items()
+                if fld.type in ("one2many", "many2many")
+                and not name.startswith(("message_", "activity_", "website_message"))
+            }
+            values = model.browse(action["res_id"]).web_read(spec)[0]
+            return max((len(v) for v in values.values() if isinstance(v, list)), default=0)
         domain = action.get("domain") or []
         if isinstance(domain, str):
             from odoo.tools.safe_eval import safe_eval
 
             domain = safe_eval(domain, {"active_id": lot.id, "active_ids": lot.ids})
-        if action.get("res_id"):
-            domain = [("id", "=", action["res_id"])]
         view_id = next((view for view, kind in action.get("views") or [] if kind == "list"), False)
         spec = list_specification(model, view_id)
         result = model.web_search_read(domain, spec, limit=80, count_limit=100001)
