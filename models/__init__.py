@@ -9,7 +9,11 @@ from . import stock_move
 from . import stock_move_line
 from . import stock_picking
 from . import stock_quant
+from . import mrp_bom
 from . import mrp_production
+from . import mrp_production_serial
+from . import mrp_production_serial_link
+from . import stock_scrap
 from . import stock_lot_status_log
 from . import stock_lot_maintenance
 from . import res_partner

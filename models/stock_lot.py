@@ -1,7 +1,7 @@
 import json
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare
@@ -31,7 +31,16 @@ MAINTENANCE_STATUSES = [
 LOCKED_FIELDS = ("name", "product_id", "company_id")
 # Recorded by stock operations only, never typed (by anyone): the add-on writes them as
 # superuser (`_item_tracking_write`); any other write or create is refused.
-RECORDED_FIELDS = ("tracking_status", "maintenance_status", *SOURCE_FIELDS)
+RECORDED_FIELDS = (
+    "tracking_status",
+    "maintenance_status",
+    *SOURCE_FIELDS,
+    "component_lot_ids",
+    "used_in_lot_ids",
+    "unit_cost",
+)
+# Deepest genealogy level followed (a guard against cycles, e.g. a lot reworked into itself).
+GENEALOGY_MAX_LEVEL = 50
 # Service data: set by deliveries, otherwise edited by Item Tracking Managers only.
 SERVICE_FIELDS = ("warranty_date", "amc_expiry_date")
 # Block data: Item Tracking Managers only.
@@ -111,6 +120,57 @@ class StockLot(models.Model):
         "warranty date formula, or from the date entered on the delivery operation.",
     )
 
+    # Genealogy (Odoo's own consume_line_ids/produce_line_ids of the done move lines),
+    # read through one recursive query per direction (`_get_genealogy`).
+    component_lot_ids = fields.Many2many(
+        "stock.lot",
+        compute="_compute_genealogy_lot_ids",
+        string="Components",
+        readonly=True,
+        help="Direct components: the lots/serial numbers consumed by the manufacturing "
+        "operations that produced this number.",
+    )
+    used_in_lot_ids = fields.Many2many(
+        "stock.lot",
+        compute="_compute_genealogy_lot_ids",
+        string="Used In",
+        readonly=True,
+        help="Direct parents: the lots/serial numbers produced from this number.",
+    )
+    genealogy_component_ids = fields.Many2many(
+        "stock.lot",
+        compute="_compute_genealogy_component_ids",
+        string="Made From",
+        help="Every lot/serial number this number was made from, at all levels.",
+    )
+    genealogy_used_in_ids = fields.Many2many(
+        "stock.lot",
+        compute="_compute_genealogy_used_in_ids",
+        string="Where Used",
+        help="Every lot/serial number made from this number, at all levels.",
+    )
+    # The place of a lot in the genealogy of the lot given by the context key
+    # `genealogy_root_id` (direction `genealogy_direction`: "down" or "up"), as
+    # `qty_available` is relative to the context's location.
+    genealogy_level = fields.Integer(compute="_compute_genealogy_place", string="Level")
+    genealogy_quantity = fields.Float(
+        compute="_compute_genealogy_place", string="Quantity", digits="Product Unit of Measure"
+    )
+    # The cost of one unit as produced by a manufacturing order, per company (the valuation
+    # is the producing company's, in its currency; each company of a shared lot sees its own).
+    unit_cost = fields.Float(
+        readonly=True,
+        copy=False,
+        company_dependent=True,
+        digits="Product Price",
+        help="Cost of one unit of this number as produced: the valuation of its own components "
+        "at consumption plus its share of the operation and extra cost of the manufacturing "
+        "order. Recorded when the order is done.",
+    )
+    unit_cost_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_unit_cost_currency_id", string="Cost Currency"
+    )
+
     # A copy is a new number: no stock, so no location (vanilla copies it, R004-10 refuses it).
     location_id = fields.Many2one(copy=False)
 
@@ -153,6 +213,51 @@ class StockLot(models.Model):
         if warranty_date:
             return "out_of_warranty"
         return False
+
+    @api.depends_context("allowed_company_ids")
+    def _compute_genealogy_lot_ids(self):
+        down = self._get_genealogy("down", max_level=1)
+        up = self._get_genealogy("up", max_level=1)
+        for lot in self:
+            lot.component_lot_ids = self._genealogy_lots(down.get(lot.id, {}))
+            lot.used_in_lot_ids = self._genealogy_lots(up.get(lot.id, {}))
+
+    @api.depends_context("allowed_company_ids")
+    def _compute_genealogy_component_ids(self):
+        down = self._get_genealogy("down")
+        for lot in self:
+            lot.genealogy_component_ids = self._genealogy_lots(down.get(lot.id, {}))
+
+    @api.depends_context("allowed_company_ids")
+    def _compute_genealogy_used_in_ids(self):
+        up = self._get_genealogy("up")
+        for lot in self:
+            lot.genealogy_used_in_ids = self._genealogy_lots(up.get(lot.id, {}))
+
+    def _genealogy_lots(self, places):
+        """The lots of `places` ({lot id: (level, quantity)}), nearest levels first."""
+        return self.browse(sorted(places, key=lambda lot_id: (places[lot_id][0], lot_id)))
+
+    @api.depends_context("allowed_company_ids", "genealogy_root_id", "genealogy_direction")
+    def _compute_genealogy_place(self):
+        """The level and quantity of the lots in the genealogy of the context's root. The
+        page's rows are computed at once (one query), whatever the batch the ORM asks for."""
+        root = self.env.context.get("genealogy_root_id")
+        direction = self.env.context.get("genealogy_direction")
+        places = {}
+        if isinstance(root, int) and direction in ("down", "up"):
+            places = self.browse(root)._get_genealogy(direction).get(root, {})
+        lots = self | self.browse(places)
+        fields_ = [self._fields["genealogy_level"], self._fields["genealogy_quantity"]]
+        with self.env.protecting(fields_, lots):
+            for lot in lots:
+                level, quantity = places.get(lot.id, (0, 0.0))
+                lot.genealogy_level = level
+                lot.genealogy_quantity = quantity
+
+    @api.depends_context("company")
+    def _compute_unit_cost_currency_id(self):
+        self.unit_cost_currency_id = self.env.company.currency_id
 
     @api.depends_context("uid", "company")
     def _compute_move_line_done_count(self):
@@ -384,6 +489,30 @@ class StockLot(models.Model):
         )
         self.invalidate_recordset(fnames)
 
+    @api.model
+    def _item_tracking_write_unit_costs(self, costs):
+        """Record the unit costs {(lot id, company id): cost} in one statement (the add-on's
+        own write of a recorded, company-dependent field)."""
+        if not costs:
+            return
+        self.flush_model(["unit_cost"])
+        keys = list(costs)
+        self.env.cr.execute(
+            SQL(
+                """UPDATE stock_lot lot
+                      SET unit_cost = COALESCE(lot.unit_cost, '{}'::jsonb) || new.costs
+                     FROM (SELECT v.lot_id, jsonb_object_agg(v.company_id::text, v.cost) AS costs
+                             FROM unnest(%s::int4[], %s::int4[], %s::float8[])
+                                  AS v(lot_id, company_id, cost)
+                         GROUP BY v.lot_id) new
+                    WHERE lot.id = new.lot_id""",
+                [lot_id for lot_id, _company in keys],
+                [company for _lot, company in keys],
+                [costs[key] for key in keys],
+            )
+        )
+        self.invalidate_model(["unit_cost"])
+
     def unlink(self):
         used = self._get_lots_with_done_moves()
         if used:
@@ -421,6 +550,90 @@ class StockLot(models.Model):
             "target": "new",
             "context": {"active_model": "stock.lot", "active_ids": self.ids},
         }
+
+    def action_recall_impact(self):
+        """Every lot/serial number made from these numbers, at all levels, with where it is
+        and what reserves it, in a list that can be exported and that blocks those still in
+        stock (`stock.lot.recall`)."""
+        if not self:
+            raise UserError(self.env._("Select the lots/serial numbers to recall."))
+        recall = self.env["stock.lot.recall"].create({"lot_ids": [Command.set(self.ids)]})
+        recall._fill_lines()
+        return recall._get_lines_action()
+
+    # ------------------------------------------------------------------
+    # Genealogy: Odoo's consume_line_ids / produce_line_ids of done move lines
+    # ------------------------------------------------------------------
+    def _get_genealogy(self, direction, max_level=GENEALOGY_MAX_LEVEL):
+        """{root lot id: {lot id: (level, quantity)}} for these lots in one recursive query:
+        "down", the lots consumed to produce them (made-from), or "up", the lots produced
+        from them (where-used), through all levels up to `max_level`. Only done move lines of
+        the reader's companies count (a shared lot shows each company its own genealogy). The
+        quantity is that of the lot's lines at its first level (consumed into its parent
+        going down, produced going up)."""
+        if not self.ids:
+            return {}
+        self.env["stock.move.line"].flush_model(
+            ["lot_id", "state", "company_id", "quantity_product_uom", "consume_line_ids"]
+        )
+        self.env.cr.execute(self._get_genealogy_query(direction, max_level))
+        genealogy = defaultdict(dict)
+        for root, lot_id, level, quantity in self.env.cr.fetchall():
+            genealogy[root][lot_id] = (level, quantity)
+        return genealogy
+
+    def _get_genealogy_query(self, direction, max_level):
+        """The recursive query of `_get_genealogy`: (root, lot, level, quantity) rows. Each
+        step joins the lines of the lots reached (the production lines of a lot going down,
+        its consumption lines going up) to their other side in stock_move_line_consume_rel."""
+        # `consume_line_ids` is declared with column1 `consume_line_id`: that column holds
+        # the production line (the record whose consumed lines are listed) and
+        # `produce_line_id` the consumed line.
+        if direction == "down":
+            near, far = SQL("rel.consume_line_id"), SQL("rel.produce_line_id")
+        else:
+            near, far = SQL("rel.produce_line_id"), SQL("rel.consume_line_id")
+        joins = SQL(
+            """stock_move_line near_line
+                 JOIN stock_move_line_consume_rel rel ON %s = near_line.id
+                 JOIN stock_move_line far_line ON far_line.id = %s""",
+            near,
+            far,
+        )
+        companies = self.env.companies.ids
+        conditions = SQL(
+            """near_line.state = 'done' AND far_line.state = 'done'
+               AND far_line.lot_id IS NOT NULL
+               AND near_line.company_id = ANY(%(companies)s)
+               AND far_line.company_id = ANY(%(companies)s)""",
+            companies=companies,
+        )
+        return SQL(
+            """WITH RECURSIVE tree(root_id, lot_id, line_id, level, quantity) AS (
+                    SELECT near_line.lot_id, far_line.lot_id, far_line.id, 1,
+                           far_line.quantity_product_uom
+                      FROM %(joins)s
+                     WHERE near_line.lot_id = ANY(%(roots)s) AND %(conditions)s
+                 UNION
+                    SELECT tree.root_id, far_line.lot_id, far_line.id, tree.level + 1,
+                           far_line.quantity_product_uom
+                      FROM tree, %(joins)s
+                     WHERE near_line.lot_id = tree.lot_id AND tree.level < %(max_level)s
+                       AND %(conditions)s
+               ), first_place AS (
+                    SELECT DISTINCT ON (root_id, line_id) root_id, lot_id, level, quantity
+                      FROM tree
+                  ORDER BY root_id, line_id, level
+               )
+               SELECT root_id, lot_id, MIN(level), SUM(quantity)
+                 FROM first_place
+                WHERE lot_id != root_id
+             GROUP BY root_id, lot_id""",
+            joins=joins,
+            conditions=conditions,
+            roots=self.ids,
+            max_level=max_level,
+        )
 
     def _get_history_lines(self):
         """Done move lines of the lot in date order (card, report), those the reader may

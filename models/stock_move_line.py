@@ -204,14 +204,14 @@ class StockMoveLine(models.Model):
         names a method `_item_tracking_rule_<key>(facts)` returning the facts of the
         offending lines, and a message in `_get_item_tracking_messages`. Another module
         adds a rule by extending both."""
-        return ["blocked", "unknown", "short", "expired", "undated", "no_warranty"]
+        return ["blocked", "planned", "unknown", "short", "expired", "undated", "no_warranty"]
 
     @api.model
     def _get_item_tracking_done_edit_rules(self):
         """The rules checked on the new values of edited done lines. Blocked numbers (old
         and new) and the on-hand quantities are checked on the records after the edit, and
         the dates typed at validation are not asked again."""
-        return ["unknown", "expired"]
+        return ["planned", "unknown", "expired"]
 
     @api.model
     def _get_item_tracking_messages(self):
@@ -219,6 +219,11 @@ class StockMoveLine(models.Model):
         _ = self.env._
         return {
             "blocked": _("These lots/serial numbers are blocked and can't be moved:\n%(lines)s"),
+            "planned": _(
+                "These serial numbers are planned on manufacturing orders that link their "
+                "components: they come into stock only when their order produces them:\n"
+                "%(lines)s"
+            ),
             "unknown": _(
                 "Specific tracking: these products must use an existing lot/serial number "
                 "that is on hand:\n%(lines)s"
@@ -293,6 +298,24 @@ class StockMoveLine(models.Model):
             for fact in facts
             if fact["blocked"]
             and not self._item_tracking_blocked_move_allowed(fact["source"], fact["destination"])
+        ]
+
+    def _item_tracking_rule_planned(self, facts):
+        """R000-07: a finished serial planned on an order in process is produced by that order
+        only (nothing receives it by mistake meanwhile)."""
+        lot_ids = {fact["lot_id"] for fact in facts if fact["lot_id"]}
+        if not lot_ids:
+            return []
+        planned = {
+            lot.id
+            for (lot,) in self.env["mrp.production.serial"]
+            .sudo()
+            ._read_group([("lot_id", "in", list(lot_ids))], ["lot_id"])
+        }
+        return [
+            fact
+            for fact in facts
+            if fact["lot_id"] in planned and fact["source_usage"] != "production"
         ]
 
     def _item_tracking_rule_unknown(self, facts):

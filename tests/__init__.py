@@ -14,4 +14,7 @@ from . import test_multi_company
 from . import test_migration
 from . import test_hardening_codes
 from . import test_hardening_reject
+from . import test_genealogy
+from . import test_recall
+from . import test_unit_cost
 from . import test_zz_concurrency

@@ -25,47 +25,7 @@ class TestLotCard(ItemTrackingCommon):
 
     @classmethod
     def _receipt_cls(cls, product, names):
-        picking = cls.env["stock.picking"].create(
-            {
-                "picking_type_id": cls.warehouse.in_type_id.id,
-                "partner_id": cls.vendor.id,
-                "location_id": cls.supplier_location.id,
-                "location_dest_id": cls.stock_location.id,
-                "move_ids": [
-                    Command.create(
-                        {
-                            "name": product.name,
-                            "product_id": product.id,
-                            "product_uom_qty": len(names),
-                            "product_uom": product.uom_id.id,
-                            "location_id": cls.supplier_location.id,
-                            "location_dest_id": cls.stock_location.id,
-                        }
-                    )
-                ],
-            }
-        )
-        picking.action_confirm()
-        move = picking.move_ids
-        move.move_line_ids.unlink()
-        cls.env["stock.move.line"].create(
-            [
-                {
-                    "move_id": move.id,
-                    "picking_id": picking.id,
-                    "product_id": product.id,
-                    "product_uom_id": product.uom_id.id,
-                    "location_id": move.location_id.id,
-                    "location_dest_id": move.location_dest_id.id,
-                    "lot_name": name,
-                    "quantity": 1,
-                }
-                for name in names
-            ]
-        )
-        move.picked = True
-        picking.button_validate()
-        return picking
+        return cls._receive_from_vendor(product, dict.fromkeys(names, 1))
 
     # R001-23/24, R004-S05
     def test_locked_fields_once_moved(self):

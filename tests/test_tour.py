@@ -26,3 +26,52 @@ class TestItemTrackingTours(HttpCase):
         )
         self.assertTrue(lot.blocked)
         self.assertEqual(lot.blocked_reason, "Tour: dented casing")
+
+    def test_link_serials_tour(self):
+        """Link Serial Numbers in the browser: fill in, change a cell by scanning, confirm,
+        produce (R000-08)."""
+        admin = self.env.ref("base.user_admin")
+        admin.groups_id += self.env.ref("stock.group_production_lot") + self.env.ref(
+            "mrp.group_mrp_user"
+        )
+        Product = self.env["product.product"]
+        robot = Product.create({"name": "Tour robot", "is_storable": True, "tracking": "serial"})
+        motor = Product.create({"name": "Tour motor", "is_storable": True, "tracking": "serial"})
+        stock = (
+            self.env["stock.warehouse"]
+            .search([("company_id", "=", self.env.company.id)], limit=1)
+            .lot_stock_id
+        )
+        motors = self.env["stock.lot"].create(
+            [{"name": f"TOUR-M-{i}", "product_id": motor.id} for i in (1, 2, 3, 9)]
+        )
+        for lot in motors:
+            self.env["stock.quant"]._update_available_quantity(motor, stock, 1, lot_id=lot)
+        bom = self.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": robot.product_tmpl_id.id,
+                "link_component_tracking": True,
+                "bom_line_ids": [(0, 0, {"product_id": motor.id, "product_qty": 1})],
+            }
+        )
+        production = self.env["mrp.production"].create(
+            {"product_id": robot.id, "bom_id": bom.id, "product_qty": 3}
+        )
+        production.action_confirm()
+        production.action_assign()
+        units = production.planned_serial_ids.sorted("sequence").lot_id
+        self.start_tour(
+            f"/odoo/action-mrp.mrp_production_action/{production.id}",
+            "stock_item_tracking_link_serials_tour",
+            login="admin",
+        )
+        consumed = {}
+        for unit in units:
+            line = self.env["stock.move.line"].search(
+                [("lot_id", "=", unit.id), ("state", "=", "done")]
+            )
+            consumed[unit.name] = line.consume_line_ids.lot_id.name
+        self.assertEqual(
+            consumed,
+            {units[0].name: "TOUR-M-1", units[1].name: "TOUR-M-9", units[2].name: "TOUR-M-3"},
+        )
