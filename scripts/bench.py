@@ -17,6 +17,32 @@ opens both registries and runs the same flows on each, taking turns (see Repeats
 ``receipt_delivery_lot``
     Receipt of N units spread over N/10 lots (10 units per lot), then their delivery.
     Measured: receipt validation + delivery validation.
+``assembly`` (N = 100 and 1,000 unless ``--sizes`` is given)
+    N units of a serial-tracked product, each made of one serial-tracked component and
+    2 units of a lot-tracked one (N component serials and 4 lots received first,
+    unmeasured). Measured: create, confirm and reserve the order of N units, then produce
+    every unit with its own components. Vanilla: Odoo's Mass Produce dialog
+    (``mrp.batch.produce``), one text line per unit ``FINSERIAL,COMPSERIAL,LOT;2`` (the
+    components taken from the reservation: serials in name order, lots in reservation
+    order), Produce. Add-on: the BoM's "Link component serial/lot numbers" on,
+    ``action_link_serials()``, ``action_fill_in_order()``, ``action_confirm()``,
+    ``button_mark_done()`` (a dialog instead of production fails the flow). Both sides
+    must end with N done orders of one unit, N distinct finished serials, each finished
+    line's ``consume_line_ids`` exactly its order's component serial line and lot line
+    (checked after the measured part; a wrong genealogy fails the flow). The add-on side
+    is skipped ("BENCH-SKIPPED") while ``mrp.bom`` has no ``link_component_tracking``;
+    the vanilla side is then reported alone.
+``recall`` (add-on database only; N = 100 and 10,000 unless ``--sizes`` is given)
+    Genealogies of 2 and 3 levels of lots (component lot -> [N sub-assembly serials ->]
+    N final serials). One unit per level is really produced; every row that production
+    left (orders, moves, move lines, serials, quants, status history and the
+    ``consume_line_ids`` rows) is then copied N-1 times in SQL, each copy pointing to the
+    same copy of the others, so the database holds N per-unit genealogies as Odoo's own
+    production makes them (``Flows.clone_productions``). Measured, per number of levels:
+    ``stock.lot.action_recall_impact()`` on the component lot, then the first page of its
+    list as the web client reads it (``web_search_read`` with the list view's fields).
+    Reported as queries and time, not a ratio: the queries should grow with the levels,
+    not with N. Skipped while ``stock.lot`` has no ``action_recall_impact``.
 
 Each flow runs in its own cursor that is always rolled back, so the databases stay as
 they were built. Only the measured part counts: its wall time (``time.perf_counter``)
@@ -50,9 +76,12 @@ everything that touches add-on models lives in the ``addon_*`` functions below.
 Output: a table per flow and size, then one line per flow and size::
 
     BENCH flow=<name> n=<N> ratio=<x.xx> extra_queries=<k>
+    BENCH flow=recall n=<N> levels=<L> queries=<q> seconds=<s> listed=<records>
+    BENCH flow=<name> n=<N> side=<label> seconds=<s> queries=<q>   (the other skipped)
+    BENCH-SKIPPED flow=<name> n=<N> side=<label> reason="<why>"
 
-Exit status: 0 when every flow ran (the numbers are a measurement, not a verdict),
-1 when a flow raised on either side, 2 on bad usage.
+Exit status: 0 when every flow ran or was skipped (the numbers are a measurement, not
+a verdict), 1 when a flow raised on either side, 2 on bad usage.
 """
 
 import argparse
@@ -66,9 +95,14 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-FLOWS = ("receipt_serial", "delivery_serial", "receipt_delivery_lot")
+FLOWS = ("receipt_serial", "delivery_serial", "receipt_delivery_lot", "assembly", "recall")
 DEFAULT_SIZES = (100, 1000, 5000)
+FLOW_SIZES = {"assembly": (100, 1000), "recall": (100, 10000)}  # else DEFAULT_SIZES
+ADDON_ONLY_FLOWS = ("recall",)  # run on the add-on database only
+RECALL_LEVELS = (2, 3)  # levels of lots in the recall flow's genealogies
 LOT_SIZE = 10  # units per lot in receipt_delivery_lot
+ASSEMBLY_LOT_QTY = 2  # units of the lot-tracked component per unit in assembly
+ASSEMBLY_LOTS = 4  # lots of that component in stock
 WARMUP_SIZE = 20
 MODULES = (
     "stock",
@@ -132,7 +166,8 @@ class Baton:
         self.condition = threading.Condition()
 
     def _other(self, label):
-        return next(other for other in self.labels if other != label)
+        """The other side, or None when a flow runs on one side only (``recall``)."""
+        return next((other for other in self.labels if other != label), None)
 
     def wait(self, label):
         with self.condition:
@@ -141,8 +176,9 @@ class Baton:
     def take_turns(self, label):
         """Hand the baton to the other side (unless it finished), and wait for it back."""
         with self.condition:
-            if self._other(label) not in self.finished:
-                self.holder = self._other(label)
+            other = self._other(label)
+            if other is not None and other not in self.finished:
+                self.holder = other
                 self.condition.notify_all()
             self.condition.wait_for(lambda: self.holder == label)
 
@@ -168,6 +204,7 @@ class Recorder:
     label: str = ""
     primary: list = field(default_factory=list)  # [(label, [Measure per attempt])]
     secondary: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)  # a flow's own figures (e.g. records found)
 
     def measure(self, label, func, primary=True):
         """Run ``func()`` as a fresh request would and record its time and query count.
@@ -245,7 +282,7 @@ def addon_configure_product(env, product, tracking):
     """Give ``product`` an item tracking code with every option on."""
     code = env["item.tracking.code"].create(
         {
-            "name": "Bench",
+            "name": f"Bench {product.name}",
             "tracking": tracking,
             "scope": "inventory",
             "specific_tracking": True,
@@ -262,6 +299,89 @@ def addon_prepare_delivery(env, picking):
     """Set a warranty date on every move line of a delivery, as a user would."""
     warranty = env.cr.now().date() + timedelta(days=365)
     picking.move_line_ids.write({"warranty_date": warranty})
+
+
+def addon_configure_assembled(env, product):
+    """Give an assembled (produced) serial product a tracking code without expiration
+    options: its serials are created by production, where no expiration date is typed."""
+    code = env["item.tracking.code"].create(
+        {
+            "name": f"Bench {product.name}",
+            "tracking": "serial",
+            "scope": "inventory",
+            "warranty_formula": "1Y",
+        }
+    )
+    product.product_tmpl_id.item_tracking_code_id = code
+
+
+def addon_assembly_missing(env):
+    """Why the add-on side of ``assembly`` can't run yet (None when it can)."""
+    if "link_component_tracking" not in env["mrp.bom"]._fields:
+        return "mrp.bom has no field link_component_tracking"
+    if not hasattr(env["mrp.production"], "action_link_serials"):
+        return "mrp.production has no action_link_serials()"
+    return None
+
+
+def addon_configure_assembly(env, bom):
+    """Tick "Link component serial/lot numbers to each finished serial" on the BoM."""
+    bom.link_component_tracking = True
+
+
+def addon_link_and_produce(env, production):
+    """The add-on's path: Link Serial Numbers, Fill in order, Confirm, Mark as Done.
+
+    ``button_mark_done`` must produce every unit on its own once the assignment is
+    complete: a dialog (an action with a ``res_model``) fails the flow.
+    """
+    action = production.action_link_serials()
+    if not isinstance(action, dict) or action.get("res_model") != "mrp.production.link.serials":
+        raise RuntimeError(f"action_link_serials() returned {action!r}")
+    Link = env[action["res_model"]]
+    if action.get("res_id"):
+        link = Link.browse(action["res_id"])
+    else:
+        context = action.get("context")
+        if isinstance(context, dict):
+            Link = Link.with_context(**context)
+        link = Link.create({"production_id": production.id})
+    if link.production_id != production:
+        raise RuntimeError(f"link dialog of {link.production_id.name}, not {production.name}")
+    link.action_fill_in_order()
+    link.action_confirm()
+    result = production.button_mark_done()
+    if isinstance(result, dict) and result.get("res_model"):
+        raise RuntimeError(
+            f"button_mark_done of {production.name} opened {result['res_model']} after a "
+            "complete assignment (the flow must be automatic)"
+        )
+    return result
+
+
+def addon_recall_missing(env):
+    """Why the ``recall`` flow can't run yet (None when it can)."""
+    if not hasattr(env["stock.lot"], "action_recall_impact"):
+        return "action_recall_impact missing"
+    return None
+
+
+def list_specification(model, view_id=False):
+    """The ``web_read`` specification the web client sends for ``model``'s list view:
+    every field of the list, many2one/x2many fields with their display name."""
+    from lxml import etree
+
+    arch = model.get_views([(view_id, "list")])["views"]["list"]["arch"]
+    root = etree.fromstring(arch)
+    spec = {}
+    for node in root.iterchildren("field"):
+        name = node.get("name")
+        fld = model._fields.get(name)
+        if fld is None:
+            continue
+        relational = fld.type in ("many2one", "one2many", "many2many")
+        spec[name] = {"fields": {"display_name": {}}} if relational else {}
+    return spec
 
 
 # --------------------------------------------------------------------------------------
@@ -448,6 +568,391 @@ class Flows:
         picking = self.delivery(product, n, rec)
         rec.measure("validate delivery", lambda: self.validate(picking))
 
+    # ---- assembly: N serial units, each with its own component serial and lot --------
+
+    def make_assembled_product(self, name):
+        """A storable serial product made by production (no expiration dates)."""
+        product = self.env["product.product"].create(
+            {"name": name, "is_storable": True, "tracking": "serial"}
+        )
+        if self.addon:
+            addon_configure_assembled(self.env, product)
+        return product
+
+    def make_bom(self, product, components):
+        """A normal BoM of one ``product`` from ``[(component, quantity)]``."""
+        return self.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": product.product_tmpl_id.id,
+                "product_qty": 1,
+                "bom_line_ids": [
+                    (0, 0, {"product_id": component.id, "product_qty": qty})
+                    for component, qty in components
+                ],
+            }
+        )
+
+    def receive(self, product, qty, first_lot, count):
+        """Receive ``qty`` units of ``product`` (validated; see ``receipt``)."""
+        self.validate(self.receipt(product, qty, first_lot, count))
+
+    def confirm_production(self, bom, qty):
+        """Create, confirm and reserve a manufacturing order of ``qty`` units."""
+        production = self.env["mrp.production"].create(
+            {
+                "product_id": bom.product_id.id or bom.product_tmpl_id.product_variant_id.id,
+                "bom_id": bom.id,
+                "product_qty": qty,
+                "picking_type_id": self.warehouse.manu_type_id.id,
+            }
+        )
+        production.action_confirm()
+        production.action_assign()
+        return production
+
+    def assembly_component_texts(self, production):
+        """Each unit's components in Mass Produce's syntax, from the reservation: one
+        text per unit (``COMPSERIAL,LOT;qty``), serials one per unit in name order, lots
+        in reservation order (as the add-on's Fill in order proposes them)."""
+        units = int(production.product_qty)
+        per_unit = [[] for _ in range(units)]
+        for move in production.move_raw_ids:  # Mass Produce's order of components
+            if move.product_id.tracking == "none":
+                continue
+            lines = move.move_line_ids.sorted("id")
+            if move.product_id.tracking == "serial":
+                names = sorted(lines.lot_id.mapped("name"))
+                if len(names) != units:
+                    raise RuntimeError(f"{len(names)} {move.product_id.name} reserved for {units}")
+                for texts, name in zip(per_unit, names, strict=True):
+                    texts.append(name)
+                continue
+            need = move.product_uom_qty / units
+            stock = [[line.lot_id.name, line.quantity] for line in lines]
+            for texts in per_unit:
+                parts, left = [], need
+                while left > 0:
+                    if not stock:
+                        raise RuntimeError(f"not enough {move.product_id.name} reserved")
+                    take = min(left, stock[0][1])
+                    parts.append(f"{stock[0][0]};{take:g}")
+                    left -= take
+                    stock[0][1] -= take
+                    if stock[0][1] <= 0:
+                        stock.pop(0)
+                texts.append("|".join(parts))
+        return [",".join(texts) for texts in per_unit]
+
+    def mass_produce(self, production):
+        """Vanilla Odoo's path: the Mass Produce dialog, filled as a user would (the
+        finished serials generated from the first one, each line completed with its
+        unit's components), then Produce."""
+        wizard = self.env["mrp.batch.produce"].create(
+            {"production_id": production.id, "lot_name": "FS-000001"}
+        )
+        wizard.action_generate_production_text()
+        finished = wizard.production_text.split("\n")
+        components = self.assembly_component_texts(production)
+        wizard.production_text = "\n".join(
+            f"{serial}{wizard.component_separator}{texts}"
+            for serial, texts in zip(finished, components, strict=True)
+        )
+        result = wizard.action_done()
+        if isinstance(result, dict) and result.get("res_model"):
+            raise RuntimeError(f"Mass Produce of {production.name} opened {result['res_model']}")
+        return result
+
+    def check_assembly(self, production, n, serial_component, lot_component):
+        """Fail unless N done orders of one unit exist, with N distinct finished serials,
+        each finished line consuming exactly its own component serial and lot line (and
+        nothing else), every component serial in one unit only."""
+        productions = production.procurement_group_id.mrp_production_ids
+        problems = []
+        if len(productions) != n or set(productions.mapped("state")) != {"done"}:
+            problems.append(
+                f"{len(productions)} orders in states {sorted(set(productions.mapped('state')))}"
+            )
+        if len(productions.lot_producing_id) != n:
+            problems.append(f"{len(productions.lot_producing_id)} distinct finished serials")
+        used_serials = self.env["stock.lot"]
+        for mo in productions:
+            finished = mo.move_finished_ids.filtered(lambda m, mo=mo: m.product_id == mo.product_id)
+            line = finished.move_line_ids
+            raw_lines = mo.move_raw_ids.move_line_ids
+            serial = raw_lines.filtered(lambda ml: ml.product_id == serial_component)
+            lot = raw_lines.filtered(lambda ml: ml.product_id == lot_component)
+            if (
+                mo.qty_produced != 1
+                or len(line) != 1
+                or line.quantity != 1
+                or line.state != "done"
+                or line.lot_id != mo.lot_producing_id
+                or len(raw_lines) != 2
+                or line.consume_line_ids != raw_lines
+                or raw_lines.produce_line_ids != line
+                or set(raw_lines.mapped("state")) != {"done"}
+                or len(serial) != 1
+                or serial.quantity != 1
+                or len(lot) != 1
+                or lot.quantity != ASSEMBLY_LOT_QTY
+            ):
+                problems.append(
+                    f"{mo.name}: produced {mo.qty_produced} of {line.lot_id.mapped('name')}, "
+                    f"consumed {[(ml.lot_id.name, ml.quantity) for ml in line.consume_line_ids]}"
+                    f" of lines {[(ml.lot_id.name, ml.quantity) for ml in raw_lines]}"
+                )
+            used_serials |= serial.lot_id
+        if len(used_serials) != n:
+            problems.append(f"{len(used_serials)} distinct component serials consumed")
+        if problems:
+            raise RuntimeError("assembly produced a wrong genealogy: " + "; ".join(problems[:5]))
+
+    def assembly(self, n, rec):
+        """N serial units, each from one component serial and 2 units of a lot (N serials
+        and a few lots received first, unmeasured). Measured: create + confirm + reserve
+        the order of N units, then produce every unit with its own components: Mass
+        Produce on the vanilla side, the add-on's Link Serial Numbers + Mark as Done on
+        the other. Both sides end with N orders of one unit (checked)."""
+        if self.addon and (missing := addon_assembly_missing(self.env)):
+            raise FlowSkipped(missing)
+        finished = self.make_assembled_product(f"Bench assembly {n}")
+        serial_component = self.make_product(f"Bench assembly serial part {n}", "serial")
+        lot_component = self.make_product(f"Bench assembly lot part {n}", "lot")
+        bom = self.make_bom(finished, [(serial_component, 1), (lot_component, ASSEMBLY_LOT_QTY)])
+        self.receive(serial_component, n, "CS-000001", n)
+        per_lot = 2 * (-(-n * ASSEMBLY_LOT_QTY // (2 * ASSEMBLY_LOTS)) + 5)  # even, spare
+        self.receive(lot_component, per_lot * ASSEMBLY_LOTS, "CL-000001", per_lot)
+        if self.addon:
+            addon_configure_assembly(self.env, bom)
+        production = rec.measure("confirm + reserve", lambda: self.confirm_production(bom, n))
+        if self.addon:
+            planned = self.env["stock.lot"].search_count([("product_id", "=", finished.id)])
+            if planned != n:
+                raise RuntimeError(f"{planned} planned serials after confirming {n} units")
+        reserved = {move.product_id: move.quantity for move in production.move_raw_ids}
+        if reserved != {serial_component: n, lot_component: n * ASSEMBLY_LOT_QTY}:
+            raise RuntimeError(f"{production.name}: reserved {reserved}")
+        if self.addon:
+            rec.measure("link + mark done", lambda: addon_link_and_produce(self.env, production))
+        else:
+            rec.measure("mass produce", lambda: self.mass_produce(production))
+        self.env.invalidate_all()
+        self.check_assembly(production, n, serial_component, lot_component)
+
+    # ---- recall: impact of one component lot over a genealogy of N final units -------
+
+    def produce_one(self, bom, serial_name):
+        """Produce one unit of ``bom``'s product as serial ``serial_name`` (real Odoo
+        production: confirm, reserve, Mark as Done)."""
+        production = self.confirm_production(bom, 1)
+        production.lot_producing_id = self.env["stock.lot"].create(
+            {"name": serial_name, "product_id": production.product_id.id}
+        )
+        production.qty_producing = 1
+        production._set_qty_producing(False)
+        production.move_raw_ids.picked = True
+        result = production.button_mark_done()
+        if isinstance(result, dict) and result.get("res_model"):
+            raise RuntimeError(f"{production.name} opened {result['res_model']}")
+        if production.state != "done":
+            raise RuntimeError(f"{production.name} is {production.state!r} after Mark as Done")
+        return production
+
+    def build_genealogy(self, n, levels):
+        """A genealogy of ``levels`` levels of lots ending in N final serials: one
+        component lot -> N serials of a sub-assembly -> ... -> N final serials, each
+        unit consuming one unit of the level below. One unit per level is really
+        produced; its rows are then copied N-1 times in SQL (``clone_productions``).
+        Returns (the component lot, the final serials)."""
+        tag = f"{levels}L{n}"
+        component = self.make_product(f"Bench recall part {tag}", "lot")
+        self.receive(component, n, f"RC{tag}-000001", n)
+        lot = self.env["stock.lot"].search([("product_id", "=", component.id)])
+        below, productions = component, self.env["mrp.production"]
+        for level in range(1, levels):
+            product = self.make_assembled_product(f"Bench recall level {level} {tag}")
+            bom = self.make_bom(product, [(below, 1)])
+            productions |= self.produce_one(bom, f"R{level}{tag}-000000")
+            below = product
+        self.clone_productions(productions, n - 1)
+        # The shared component lot was consumed by every copy of the first level.
+        self.env.cr.execute(
+            """
+            UPDATE stock_quant q
+               SET quantity = q.quantity + CASE WHEN l.usage = 'internal' THEN -%s ELSE %s END
+              FROM stock_location l
+             WHERE l.id = q.location_id AND q.lot_id = %s AND l.usage IN ('internal', 'production')
+            """,
+            [n - 1, n - 1, lot.id],
+        )
+        self.env.invalidate_all()
+        finals = self.env["stock.lot"].search([("product_id", "=", below.id)])
+        if len(finals) != n:
+            raise RuntimeError(f"{len(finals)} final serials built instead of {n}")
+        return lot, finals
+
+    def clone_productions(self, productions, copies):
+        """Copy ``copies`` times, in SQL, everything that producing ``productions`` (one
+        unit each, one per level) left in the database: the orders, their moves and move
+        lines, the produced serials, their quants and status history, and the
+        ``consume_line_ids`` rows. Copy k of every row points to copy k of every other
+        copied row (many2one columns, company-dependent ones included), so copy k is a
+        complete genealogy of one final unit, built as production builds it."""
+        if copies <= 0:
+            return
+        from odoo.tools import SQL
+
+        env, cr = self.env, self.env.cr
+        moves = productions.move_raw_ids | productions.move_finished_ids
+        lines = moves.move_line_ids
+        lots = productions.lot_producing_id
+        records = [  # in the order of their foreign keys
+            lots,
+            productions,
+            moves,
+            lines,
+            env["stock.quant"].search([("lot_id", "in", lots.ids)]),
+        ]
+        if "stock.lot.status.log" in env:
+            records.append(env["stock.lot.status.log"].search([("lot_id", "in", lots.ids)]))
+        records = [recs for recs in records if recs]
+        env.flush_all()
+
+        # Reserve a block of ids per table: copy k of template row i gets base_i + k - 1.
+        base = {}  # table -> {template id: first copy's id}
+        for recs in records:
+            table = recs._table
+            cr.execute(SQL("SELECT pg_get_serial_sequence(%s, 'id')", table))
+            sequence = cr.fetchone()[0]
+            cr.execute(SQL("SELECT nextval(%s)", sequence))
+            start = cr.fetchone()[0]
+            cr.execute(SQL("SELECT setval(%s, %s)", sequence, start + len(recs) * copies - 1))
+            base[table] = {rid: start + i * copies for i, rid in enumerate(recs.ids)}
+
+        def copy_of(column, table):
+            """SQL: copy g of the row of ``table`` that ``column`` points to, if copied."""
+            cases = [
+                SQL("WHEN %s THEN %s + g - 1", rid, first) for rid, first in base[table].items()
+            ]
+            return SQL("CASE %s %s ELSE %s END", column, SQL(" ").join(cases), column)
+
+        overrides = {
+            "mrp_production": {"name": SQL("name || '-' || lpad(g::text, 5, '0')")},
+            "stock_lot": {"name": SQL("left(name, -6) || lpad(g::text, 6, '0')")},
+        }
+        for recs in records:
+            table = recs._table
+            cr.execute(
+                SQL(
+                    "SELECT column_name FROM information_schema.columns"
+                    " WHERE table_name = %s AND table_schema = current_schema()"
+                    " ORDER BY ordinal_position",
+                    table,
+                )
+            )
+            columns = [row[0] for row in cr.fetchall()]
+            exprs = []
+            for column in columns:
+                ident = SQL.identifier(column)
+                fld = recs._fields.get(column)
+                target = fld is not None and fld.type == "many2one" and env[fld.comodel_name]._table
+                if column in overrides.get(table, {}):
+                    exprs.append(overrides[table][column])
+                elif target in base and fld.company_dependent:
+                    # jsonb {company id: record id}: each value mapped like a many2one
+                    exprs.append(
+                        SQL(
+                            "(SELECT jsonb_object_agg(key, CASE value::text %s ELSE value END)"
+                            " FROM jsonb_each(%s))",
+                            SQL(" ").join(
+                                SQL("WHEN %s THEN to_jsonb(%s + g - 1)", str(rid), first)
+                                for rid, first in base[target].items()
+                            ),
+                            ident,
+                        )
+                    )
+                elif target in base and column != "id":
+                    exprs.append(copy_of(ident, target))
+                else:
+                    exprs.append(ident)
+            for rid, first in base[table].items():
+                cr.execute(
+                    SQL(
+                        "INSERT INTO %s (id, %s) SELECT %s + g - 1, %s"
+                        " FROM %s, generate_series(1, %s) AS g WHERE %s.id = %s",
+                        SQL.identifier(table),
+                        SQL(", ").join(SQL.identifier(c) for c in columns if c != "id"),
+                        first,
+                        SQL(", ").join(e for c, e in zip(columns, exprs, strict=True) if c != "id"),
+                        SQL.identifier(table),
+                        copies,
+                        SQL.identifier(table),
+                        rid,
+                    )
+                )
+        # consume_line_ids / produce_line_ids of the copied lines
+        cr.execute(
+            SQL(
+                "INSERT INTO stock_move_line_consume_rel (consume_line_id, produce_line_id)"
+                " SELECT %s, %s FROM stock_move_line_consume_rel, generate_series(1, %s) AS g"
+                " WHERE consume_line_id IN %s OR produce_line_id IN %s ON CONFLICT DO NOTHING",
+                copy_of(SQL.identifier("consume_line_id"), "stock_move_line"),
+                copy_of(SQL.identifier("produce_line_id"), "stock_move_line"),
+                copies,
+                tuple(lines.ids),
+                tuple(lines.ids),
+            )
+        )
+        env.invalidate_all()
+
+    def recall(self, n, rec):
+        """Recall impact of one component lot over genealogies of ``RECALL_LEVELS`` levels
+        of lots ending in N final serials (built unmeasured, see ``build_genealogy``).
+        Measured, per number of levels: ``action_recall_impact()`` and the first page of
+        its list; reported as queries and time (add-on only: vanilla has no recall)."""
+        if not self.addon:
+            raise FlowSkipped("the recall flow needs the add-on")
+        if missing := addon_recall_missing(self.env):
+            raise FlowSkipped(missing)
+        for levels in RECALL_LEVELS:
+            lot, finals = self.build_genealogy(n, levels)
+            phase = f"{levels} levels"
+            listed = rec.measure(phase, lambda lot=lot: self.recall_impact(lot))
+            # Every final serial is downstream of the lot (the action may list the
+            # intermediate levels too).
+            if listed < len(finals):
+                raise RuntimeError(f"recall of {lot.name} lists {listed} of {n} final serials")
+            rec.notes[phase] = listed
+
+    def recall_impact(self, lot):
+        """``action_recall_impact()`` on ``lot``, then what the web client reads to show
+        it: for an action on a list, its first page (``web_search_read`` with the fields
+        of the action's list view, 80 records, and the count); for an action on one
+        record (a dialog with lines), that record with its lines (``web_read``, each
+        x2many with the fields of its list). Returns the number of records listed."""
+        action = lot.action_recall_impact()
+        if not isinstance(action, dict) or not action.get("res_model"):
+            raise RuntimeError(f"action_recall_impact() returned {action!r}")
+        model = self.env[action["res_model"]]
+        if action.get("res_id"):
+            spec = {
+                name: {"fields": list_specification(self.env[fld.comodel_name])}
+                for name, fld in model._fields.items()
+                if fld.type in ("one2many", "many2many")
+                and not name.startswith(("message_", "activity_", "website_message"))
+            }
+            values = model.browse(action["res_id"]).web_read(spec)[0]
+            return max((len(v) for v in values.values() if isinstance(v, list)), default=0)
+        domain = action.get("domain") or []
+        if isinstance(domain, str):
+            from odoo.tools.safe_eval import safe_eval
+
+            domain = safe_eval(domain, {"active_id": lot.id, "active_ids": lot.ids})
+        view_id = next((view for view, kind in action.get("views") or [] if kind == "list"), False)
+        spec = list_specification(model, view_id)
+        result = model.web_search_read(domain, spec, limit=80, count_limit=100001)
+        return result["length"]
+
 
 # --------------------------------------------------------------------------------------
 # Sides and driver
@@ -545,6 +1050,12 @@ def default_repeat(n, flow=None):
     """
     if flow == "receipt_delivery_lot":
         n //= LOT_SIZE
+    if flow == "recall":
+        return 1, 2  # query counts; the time of the best of two attempts
+    if flow == "assembly":
+        # The measured part is nearly all of a run (vanilla: about 33 s at n=100 here),
+        # so one attempt per run: 3 runs up to n=100, 1 above.
+        return (3 if n <= 100 else 1), 1
     return (5 if n <= 100 else 3 if n <= 1000 else 2), 2
 
 
@@ -661,8 +1172,9 @@ def build_parser():
     parser.add_argument("--addon-db", default="sit_bench_addon")
     parser.add_argument(
         "--sizes",
-        default=os.environ.get("BENCH_SIZES") or ",".join(map(str, DEFAULT_SIZES)),
-        help="comma-separated sizes (default: $BENCH_SIZES, else 100,1000,5000)",
+        default=os.environ.get("BENCH_SIZES") or "",
+        help="comma-separated sizes (default: $BENCH_SIZES, else each flow's own: "
+        "100,1000,5000; assembly 100,1000; recall 100,10000)",
     )
     parser.add_argument(
         "--flows",
@@ -700,13 +1212,22 @@ def parse_flows(text):
     return flows
 
 
+def flow_sides(sides, flow):
+    """The sides that run ``flow``: both, or the add-on side for ``ADDON_ONLY_FLOWS``."""
+    if flow in ADDON_ONLY_FLOWS:
+        return [side for side in sides if side.label == "addon"]
+    return sides
+
+
 def warm_up(sides, flows, failures):
     """Run every flow once, small and unmeasured, on each side (fills the ormcaches)."""
     log(f"warm-up: every flow once at n={WARMUP_SIZE} on each side (unmeasured)")
     for flow in flows:
-        for side in sides:
+        for side in flow_sides(sides, flow):
             try:
                 side.run(flow, WARMUP_SIZE, attempts=2)  # the savepoint path too
+            except FlowSkipped as exc:
+                log(f"{flow} warm-up skipped on {side.label}: {exc.args[0]}")
             except Exception:  # noqa: BLE001 - reported; the others go on
                 failures.append((flow, WARMUP_SIZE, side.label))
                 log(f"{flow} warm-up FAILED on {side.label}:\n{traceback.format_exc()}")
@@ -744,37 +1265,81 @@ def measure_flow(sides, flow, n, repeat, attempts, turn):
     """Run ``flow`` at size ``n`` ``repeat`` times per side, the sides taking turns.
 
     Each run is a pair (``run_pair``); the side that starts alternates from one pair to
-    the next (``turn`` counts them across the whole benchmark). Returns ({side label:
-    [Recorder]}, next turn).
+    the next (``turn`` counts them across the whole benchmark). A side on which the flow
+    raised ``FlowSkipped`` is left out from then on. Returns ({side label: [Recorder]},
+    {side label: why it was skipped}, next turn).
     """
     recs = {side.label: [] for side in sides}
+    skipped = {}
     for _ in range(repeat):
-        order = sides if turn % 2 == 0 else sides[::-1]
+        running = [side for side in sides if side.label not in skipped]
+        if not running:
+            break
+        order = running if turn % 2 == 0 else running[::-1]
         turn += 1
         start = time.perf_counter()
         pair, errors = run_pair(order, flow, n, attempts)
         for side in order:
-            if side.label in errors:
-                raise FlowError(side.label) from errors[side.label]
+            error = errors.get(side.label)
+            if isinstance(error, FlowSkipped):
+                skipped[side.label] = error.args[0]
+                log(f"{flow} n={n} skipped on {side.label}: {error.args[0]}")
+            elif error is not None:
+                raise FlowError(side.label) from error
         elapsed = time.perf_counter() - start
         for side in order:
+            if side.label in skipped:
+                continue
             rec = pair[side.label]
             recs[side.label].append(rec)
             walls = ", ".join(f"{wall:.2f}" for wall in rec.attempt_walls())
-            log(f"{flow} n={n} {side.label}: measured {walls} s")
+            phases = ""
+            if len(rec.primary) > 1:
+                phases = (
+                    " ("
+                    + ", ".join(
+                        f"{label} {min(m.wall for m in measures):.2f} s {measures[0].queries} q"
+                        for label, measures in rec.primary
+                    )
+                    + ")"
+                )
+            log(f"{flow} n={n} {side.label}: measured {walls} s{phases}")
         log(f"{flow} n={n}: pair run in {elapsed:.1f}s with setup")
-    return recs, turn
+    return recs, skipped, turn
 
 
 class FlowError(Exception):
     """A flow raised; ``args[0]`` is the side it raised on."""
 
 
+class FlowSkipped(Exception):  # noqa: N818 - not an error: a flow that can't run yet
+    """A flow can't run on a side (e.g. the feature it measures is not there yet);
+    ``args[0]`` says why."""
+
+
+@dataclass
+class Results:
+    """What ``measure_all`` measured, for ``report``."""
+
+    compared: list = field(default_factory=list)  # Comparison, both sides ran
+    reservations: list = field(default_factory=list)  # Comparison of the reservations
+    one_side: list = field(default_factory=list)  # (flow, n, label, Measure, why other)
+    recall: list = field(default_factory=list)  # (n, phase, Measure, records listed)
+    skipped: list = field(default_factory=list)  # (flow, n, label, why)
+
+
+def flow_sizes(flow, sizes):
+    """The sizes ``flow`` runs at: the ones asked for, else its own defaults."""
+    return sizes or FLOW_SIZES.get(flow, DEFAULT_SIZES)
+
+
 def measure_all(sides, flows, sizes, repeat, attempts, failures):
-    """Measure every flow at every size; returns the main and the reservation rows."""
-    results, reservations, turn = [], [], 0
-    for n in sizes:
+    """Measure every flow at every size (``flow_sizes``); returns ``Results``."""
+    results, turn = Results(), 0
+    for n in sorted({n for flow in flows for n in flow_sizes(flow, sizes)}):
         for flow in flows:
+            if n not in flow_sizes(flow, sizes):
+                continue
             default_runs, default_attempts = default_repeat(n, flow)
             runs = repeat if repeat > 0 else default_runs
             tries = attempts if attempts > 0 else default_attempts
@@ -782,22 +1347,38 @@ def measure_all(sides, flows, sizes, repeat, attempts, failures):
                 log(f"{flow} n={n}: skipped (it failed before)")
                 continue
             try:
-                recs, turn = measure_flow(sides, flow, n, runs, tries, turn)
+                recs, skipped, turn = measure_flow(
+                    flow_sides(sides, flow), flow, n, runs, tries, turn
+                )
             except FlowError as exc:
                 failures.append((flow, n, exc.args[0]))
                 log(f"{flow} n={n} FAILED on {exc.args[0]}:\n{traceback.format_exc()}")
                 continue
-            van, add = recs["vanilla"], recs["addon"]
-            results.append(compare(flow, n, van, add, Recorder.attempt_totals))
+            results.skipped += [(flow, n, label, why) for label, why in skipped.items()]
+            if flow == "recall":
+                for rec in recs.get("addon", [])[:1]:
+                    for phase, measures in rec.primary:
+                        results.recall.append((n, phase, summarize(measures), rec.notes.get(phase)))
+                continue
+            van, add = recs.get("vanilla"), recs.get("addon")
+            if not (van and add):
+                for label, ran in recs.items():
+                    if ran:
+                        totals = [m for rec in ran for m in rec.attempt_totals()]
+                        why = "; ".join(skipped.values())
+                        results.one_side.append((flow, n, label, summarize(totals), why))
+                continue
+            results.compared.append(compare(flow, n, van, add, Recorder.attempt_totals))
             if "reserve" in van[0].secondary:
-                reservations.append(
+                results.reservations.append(
                     compare(flow, n, van, add, lambda rec: [rec.secondary["reserve"]])
                 )
-    return results, reservations
+    return results
 
 
-def report(results, reservations, failures, aa):
-    """Print the tables, then the ``BENCH`` lines (and one line per failure)."""
+def report(measured, failures, aa):
+    """Print the tables, then the ``BENCH`` lines (and one line per failure or skip)."""
+    results, reservations = measured.compared, measured.reservations
     mode = " (A/A: vanilla flows on both databases)" if aa else ""
     print(
         "\ns: wall seconds, the lowest of a side's measurements; ratio: add-on/vanilla,"
@@ -806,16 +1387,44 @@ def report(results, reservations, failures, aa):
         "\ncpu ratio: the median ratio on this process's CPU time (leaves out"
         "\nPostgreSQL's share, and the load of other processes)"
     )
-    print_table(f"Validation (the measured part): add-on vs vanilla{mode}", results)
+    if results:
+        print_table(f"Validation (the measured part): add-on vs vanilla{mode}", results)
     if reservations:
         print_table(
             "For information: delivery confirmation + reservation (not in BENCH lines)",
             reservations,
         )
+    if measured.one_side:
+        print("\nOne side only (the other skipped): lowest wall seconds, queries")
+        for flow, n, label, measure, why in measured.one_side:
+            print(
+                f"  {flow} n={n} {label}: {measure.wall:.3f} s, {measure.queries} queries"
+                f" (cpu {measure.cpu:.3f} s); other side skipped: {why}"
+            )
+    if measured.recall:
+        print("\nRecall impact of one component lot (add-on only): queries and lowest time")
+        for n, phase, measure, listed in measured.recall:
+            print(
+                f"  n={n} {phase}: {measure.queries} queries, {measure.wall:.3f} s,"
+                f" {listed} records listed"
+            )
     print()
     for row in results:
         extra = row.addon.queries - row.vanilla.queries
         print(f"BENCH flow={row.flow} n={row.n} ratio={row.ratio:.2f} extra_queries={extra}")
+    for flow, n, label, measure, _why in measured.one_side:
+        print(
+            f"BENCH flow={flow} n={n} side={label} seconds={measure.wall:.3f}"
+            f" queries={measure.queries}"
+        )
+    for n, phase, measure, listed in measured.recall:
+        levels = phase.split()[0]
+        print(
+            f"BENCH flow=recall n={n} levels={levels} queries={measure.queries}"
+            f" seconds={measure.wall:.3f} listed={listed}"
+        )
+    for flow, n, label, why in measured.skipped:
+        print(f'BENCH-SKIPPED flow={flow} n={n} side={label} reason="{why}"')
     for flow, n, label in failures:
         print(f"BENCH-FAILED flow={flow} n={n} side={label}")
     sys.stdout.flush()
@@ -826,7 +1435,7 @@ def main(argv=None):
     parser = build_parser()
     args, odoo_args = parser.parse_known_args(argv)
     try:
-        sizes = parse_sizes(args.sizes)
+        sizes = parse_sizes(args.sizes) if args.sizes else None
         flows = parse_flows(args.flows)
     except ValueError as exc:
         parser.error(str(exc))
@@ -848,8 +1457,8 @@ def main(argv=None):
     ]
     failures = []
     warm_up(sides, flows, failures)
-    results, reservations = measure_all(sides, flows, sizes, args.repeat, args.attempts, failures)
-    report(results, reservations, failures, args.aa)
+    measured = measure_all(sides, flows, sizes, args.repeat, args.attempts, failures)
+    report(measured, failures, args.aa)
     log(f"bench.py done in {time.perf_counter() - started:.0f}s")
     return 1 if failures else 0
 

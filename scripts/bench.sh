@@ -12,15 +12,29 @@
 #                      add-on's current code is what gets measured.
 # bench.py rolls back everything it does, so the databases stay as built.
 #
-# Environment: BENCH_SIZES (default 100,1000,5000), BENCH_FLOWS (default: all),
+# Flows (details in bench.py's docstring):
+#   receipt_serial, delivery_serial, receipt_delivery_lot   N = 100, 1000, 5000
+#   assembly   an order of N serial units, each with its own component serial and 2 units
+#              of a lot: create + confirm + reserve, then vanilla's Mass Produce dialog
+#              vs the add-on's Link Serial Numbers (fill in order, confirm) + Mark as
+#              Done; the genealogy of both sides is checked. N = 100, 1000. The add-on
+#              side is skipped (BENCH-SKIPPED) while mrp.bom has no link_component_tracking.
+#   recall     add-on only: action_recall_impact() on a component lot over genealogies
+#              of 2 and 3 levels ending in N final serials (built in SQL), plus the first
+#              page of its list; queries and time. N = 100, 10000. Skipped while
+#              stock.lot has no action_recall_impact.
+#
+# Environment: BENCH_SIZES (default: each flow's sizes above; when given, for every
+# flow), BENCH_FLOWS (default: all), e.g. BENCH_SIZES=100 BENCH_FLOWS=assembly make bench;
 # BENCH_REPEAT (runs per side, alternating sides; default 5 up to n=100, 3 up to 1000,
-# 2 above; the lot flow counts as N/10), BENCH_ATTEMPTS (measurements of each measured
-# part per run, from the same state; default 2); the lowest time counts.
+# 2 above; the lot flow counts as N/10; assembly 3 up to 100, 1 above; recall 1),
+# BENCH_ATTEMPTS (measurements of each measured part per run, from the same state;
+# default 2, assembly 1); the lowest time counts.
 # BENCH_FRESH=1 (rebuild the vanilla database too), BENCH_VANILLA_DB, BENCH_ADDON_DB.
 # Extra arguments go to bench.py (e.g. --aa for an A/A check of the noise).
 #
-# Exit status: 0 when every flow ran (the figures are a measurement, not a verdict),
-# 1 when a database could not be built or a flow failed, 2 without Odoo 18.
+# Exit status: 0 when every flow ran or was skipped (the figures are a measurement, not a
+# verdict), 1 when a database could not be built or a flow failed, 2 without Odoo 18.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 sit_init
