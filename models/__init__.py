@@ -14,6 +14,7 @@ from . import mrp_production
 from . import mrp_production_serial
 from . import mrp_production_serial_link
 from . import stock_scrap
+from . import mrp_unbuild
 from . import stock_lot_status_log
 from . import stock_lot_maintenance
 from . import res_partner

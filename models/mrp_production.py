@@ -1,3 +1,4 @@
+import math
 from collections import defaultdict
 
 from odoo import api, fields, models
@@ -5,6 +6,9 @@ from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, float_round
 
 OPEN_STATES = ("confirmed", "progress", "to_close")
+# Marks the add-on's own moves of planned serials (split, merge) in the context: an object, so
+# that no client (JSON-RPC, import) can send it.
+HOLD_SERIALS = object()
 
 
 class MrpProduction(models.Model):
@@ -35,10 +39,30 @@ class MrpProduction(models.Model):
 
     # ------------------------------------------------------------------ CRUD and flows
     def write(self, vals):
+        if "bom_id" in vals:
+            self._check_item_tracking_bom_change(vals["bom_id"])
         res = super().write(vals)
         if "product_qty" in vals or "bom_id" in vals:
             self._item_tracking_sync_serials()
         return res
+
+    def _check_item_tracking_bom_change(self, bom_id):
+        """An order in process keeps a BoM that links components (and doesn't get one): its
+        planned serials and their links were made for it (R000-06)."""
+        bom = self.env["mrp.bom"].browse(bom_id)
+        wrong = self.filtered(
+            lambda mo: mo.state not in ("draft", "cancel")
+            and mo.bom_id != bom
+            and (mo.bom_id.link_component_tracking or bom.link_component_tracking)
+        )
+        if wrong:
+            raise UserError(
+                self.env._(
+                    "The bill of materials of these orders can't be changed once confirmed: "
+                    "one of them links component numbers to each finished serial: %(orders)s",
+                    orders=", ".join(wrong.mapped("display_name")),
+                )
+            )
 
     def action_confirm(self):
         res = super().action_confirm()
@@ -47,7 +71,7 @@ class MrpProduction(models.Model):
 
     def _action_cancel(self):
         res = super()._action_cancel()
-        if self.env.context.get("item_tracking_no_sync"):
+        if self.env.context.get("item_tracking_no_sync") is HOLD_SERIALS:
             return res  # merged: the planned serials go to the new order
         self.filtered(lambda mo: mo.state == "cancel")._item_tracking_drop_serials()
         return res
@@ -57,7 +81,7 @@ class MrpProduction(models.Model):
         has units to produce, the next ones go to its backorders (R000-07)."""
         serials = {production: production.planned_serial_ids for production in self}
         productions = super(
-            MrpProduction, self.with_context(item_tracking_no_sync=True)
+            MrpProduction, self.with_context(item_tracking_no_sync=HOLD_SERIALS)
         )._split_productions(amounts, cancel_remaining_qty, set_consumed_qty)
         productions = productions.with_env(self.env)
         group = None
@@ -69,6 +93,7 @@ class MrpProduction(models.Model):
             elif group is not None:
                 group.append(production)
         moves = defaultdict(list)
+        leftover = self.env["mrp.production.serial"]
         for group in groups:
             remaining = list(serials[group[0]])
             for production in group:
@@ -77,17 +102,18 @@ class MrpProduction(models.Model):
                     if serial.production_id != production:
                         moves[production].append(serial.id)
                 remaining = remaining[count:]
-            if remaining:
-                self.env["mrp.production.serial"].browse(
-                    [s.id for s in remaining]
-                ).production_id = False
+            leftover |= self.env["mrp.production.serial"].concat(*remaining)
         self._item_tracking_move_serials(moves)
+        # units cancelled with the rest of the order (no backorder)
+        self._item_tracking_drop_serials(leftover)
         productions._item_tracking_sync_serials()
         return productions
 
     def action_merge(self):
         serials = self.planned_serial_ids.sorted(lambda s: (s.production_id.id, s.sequence, s.id))
-        action = super(MrpProduction, self.with_context(item_tracking_no_sync=True)).action_merge()
+        action = super(
+            MrpProduction, self.with_context(item_tracking_no_sync=HOLD_SERIALS)
+        ).action_merge()
         merged = self.env["mrp.production"].browse(action.get("res_id"))
         if merged and serials:
             self._item_tracking_move_serials({merged: serials.ids})
@@ -126,8 +152,17 @@ class MrpProduction(models.Model):
         linked = self.filtered(lambda mo: mo.link_component_tracking and mo.state in OPEN_STATES)
         if not linked:
             return super().button_mark_done()
-        unit_orders = linked._item_tracking_prepare_units()
-        return super(MrpProduction, (self - linked) | unit_orders).button_mark_done()
+        unit_orders, action = linked._item_tracking_prepare_units()
+        if action:
+            return action
+        res = True
+        if self - linked:
+            res = super(MrpProduction, self - linked).button_mark_done()
+        # one unit each: Odoo's own backorder logic has nothing left to split
+        units_res = super(
+            MrpProduction, unit_orders.with_context(mo_ids_to_backorder=False)
+        ).button_mark_done()
+        return units_res if res is True else res
 
     def _set_qty_producing(self, pick_manual_consumption_moves=True):
         """Odoo produces a serial product one unit at a time (or through Mass Produce); an
@@ -167,7 +202,7 @@ class MrpProduction(models.Model):
     def _item_tracking_sync_serials(self):
         """As many planned serials as units to produce (R000-07): created at confirmation,
         added or removed (the last ones) when the quantity changes."""
-        if self.env.context.get("item_tracking_no_sync"):
+        if self.env.context.get("item_tracking_no_sync") is HOLD_SERIALS:
             return
         to_drop = self.env["mrp.production.serial"]
         to_create = []
@@ -364,7 +399,10 @@ class MrpProduction(models.Model):
                     lot=lot.display_name,
                     component=product.display_name,
                 )
-            elif float_compare(entry["quantity"], 0, precision_rounding=rounding) <= 0:
+            elif (
+                not math.isfinite(entry["quantity"])
+                or float_compare(entry["quantity"], 0, precision_rounding=rounding) <= 0
+            ):
                 message = env._(
                     "%(unit)s: the quantity of %(lot)s (%(component)s) must be positive.",
                     unit=unit,
@@ -513,18 +551,19 @@ class MrpProduction(models.Model):
         ]
 
     def _get_item_tracking_available(self, lots):
-        """{lot id: quantity the order can consume of it}: what its components have reserved
-        or picked, plus what is free in its component location (R000-10)."""
+        """{lot id: quantity the order can consume of it} (R000-10): what is on hand in its
+        component location less what other documents have reserved there (so what the
+        order's own lines reserve or picked counts, and an over-reservation doesn't)."""
         self.ensure_one()
         if not lots:
             return {}
-        available = defaultdict(float)
+        mine = defaultdict(float)
         lines = self.move_raw_ids.filtered(
             lambda m: m.state not in ("done", "cancel")
         ).move_line_ids
         for line in lines:
-            if line.lot_id in lots:
-                available[line.lot_id.id] += line.quantity_product_uom
+            if line.lot_id in lots and line.location_id._child_of(self.location_src_id):
+                mine[line.lot_id.id] += line.quantity_product_uom
         groups = self.env["stock.quant"]._read_group(
             [
                 ("lot_id", "in", lots.ids),
@@ -534,9 +573,10 @@ class MrpProduction(models.Model):
             ["lot_id"],
             ["quantity:sum", "reserved_quantity:sum"],
         )
-        for lot, quantity, reserved in groups:
-            available[lot.id] += max(quantity - reserved, 0.0)
-        return available
+        return {
+            lot.id: max(min(quantity, quantity - reserved + mine[lot.id]), 0.0)
+            for lot, quantity, reserved in groups
+        }
 
     def _item_tracking_store_links(self, entries):
         """Replace the order's assignment by `entries` (checked), one link per unit and
@@ -616,10 +656,17 @@ class MrpProduction(models.Model):
                 )
         if errors:
             raise UserError("\n".join(errors))
-        to_split = self.filtered(lambda mo: mo._item_tracking_unit_count() > 1)
+        keep, close, ask = self._item_tracking_backorder_choice(to_produce)
+        if ask:
+            return self.browse(), self._action_generate_backorder_wizard(ask)
         split = self.browse()
-        if to_split:
-            split = to_split._split_productions({mo: [1] * len(to_produce[mo]) for mo in to_split})
+        for group, cancel_rest in ((keep, False), (close, True)):
+            to_split = group.filtered(lambda mo: mo._item_tracking_unit_count() > 1)
+            if to_split:
+                split |= to_split._split_productions(
+                    {mo: [1] * len(to_produce[mo]) for mo in to_split},
+                    cancel_remaining_qty=cancel_rest,
+                )
         unit_orders = all_units.production_id
         # one unit each: Odoo's Mark as Done sets the quantities of the untracked components
         unit_orders.filtered("qty_producing").qty_producing = 0
@@ -629,7 +676,31 @@ class MrpProduction(models.Model):
         rest_moves._do_unreserve()
         unit_orders._item_tracking_apply_links()
         rest_moves._action_assign()
-        return unit_orders
+        return unit_orders, None
+
+    def _item_tracking_backorder_choice(self, to_produce):
+        """(orders whose unproduced units go to a backorder, orders closed without one, orders
+        for which Odoo's backorder question must be asked), by the operation type's "Create
+        Backorder" as in vanilla, or by the answer of that question."""
+        keep, close, ask = self.browse(), self.browse(), self.browse()
+        answered = self.env.context.get("skip_backorder")
+        to_backorder = self.env.context.get("mo_ids_to_backorder") or []
+        for production, units in to_produce.items():
+            policy = production.picking_type_id.create_backorder
+            if len(units) >= production._item_tracking_unit_count():
+                keep |= production
+            elif answered:
+                if production.id in to_backorder:
+                    keep |= production
+                else:
+                    close |= production
+            elif policy == "ask":
+                ask |= production
+            elif policy == "always":
+                keep |= production
+            else:
+                close |= production
+        return keep, close, ask
 
     def _item_tracking_apply_links(self):
         """Each one-unit order consumes exactly the numbers linked to its serial: its
@@ -675,6 +746,18 @@ class MrpProduction(models.Model):
                     need -= taken
                     if float_is_zero(need, precision_rounding=rounding):
                         break
+                if float_compare(need, 0, precision_rounding=rounding) > 0:
+                    raise UserError(
+                        self.env._(
+                            "%(unit)s: %(lot)s of %(component)s is no longer free in "
+                            "%(location)s (%(missing)s missing).",
+                            unit=serial.lot_id.name,
+                            lot=link.lot_id.name,
+                            component=link.product_id.display_name,
+                            location=production.location_src_id.display_name,
+                            missing=f"{need:g}",
+                        )
+                    )
             production.lot_producing_id = serial.lot_id
         self.env["stock.move.line"].create(vals_list)
         moves.write({"picked": True, "manual_consumption": True})

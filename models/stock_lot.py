@@ -443,51 +443,82 @@ class StockLot(models.Model):
 
     def _item_tracking_write(self, vals_by_key):
         """The add-on's own writes of recorded data: {(company id, values items): lot ids},
-        one write per distinct company and values, as superuser, without chatter message
-        per lot (the operation records the change). The company-dependent sources are
-        written by one UPDATE per group (`_item_tracking_write_sources`): the ORM splits them
-        into one statement per 1,000 lots."""
+        as superuser, without chatter message per lot (the operation records the change).
+        Values without company: one ORM write per distinct values. The company-dependent
+        sources: all groups in one UPDATE (`_item_tracking_write_sources`), since each
+        finished serial of a mass production has a production of its own."""
         Lot = self.sudo().with_context(tracking_disable=True)
+        groups = []
         for (company_id, items), lot_ids in vals_by_key.items():
-            lots = Lot.browse(lot_ids)
             if company_id:
-                lots._item_tracking_write_sources(company_id, dict(items))
+                groups.append((company_id, dict(items), lot_ids))
             else:
-                lots.write(dict(items))
+                Lot.browse(lot_ids).write(dict(items))
+        if groups:
+            Lot._item_tracking_write_sources(groups)
 
-    def _item_tracking_write_sources(self, company_id, vals):
-        """Write the company-dependent `vals` (sources) of `company_id` on these lots in one
-        statement."""
-        fnames = list(vals)
-        self.flush_recordset(fnames)
-        key = str(company_id)
+    @api.model
+    def _item_tracking_write_sources(self, groups):
+        """Write company-dependent sources, `groups` = [(company id, {field: value}, lot
+        ids)], in one statement (one more per repetition of a lot, if a lot gets values of
+        several companies at once)."""
+        fnames = sorted({fname for _company, vals, _lots in groups for fname in vals})
+        self.flush_model(fnames)
+        rows = []
+        for company_id, vals, lot_ids in groups:
+            values = {fname: self._item_tracking_source_json(fname, vals[fname]) for fname in vals}
+            rows.extend((lot_id, str(company_id), values) for lot_id in lot_ids)
+        while rows:
+            seen, batch, rest = set(), [], []
+            for row in rows:
+                (rest if row[0] in seen else batch).append(row)
+                seen.add(row[0])
+            self._item_tracking_update_sources(fnames, batch)
+            rows = rest
+        self.invalidate_model(fnames)
+
+    def _item_tracking_source_json(self, fname, value):
+        """The JSON text stored for `value` in the company-dependent column `fname`, None to
+        remove the company's value."""
+        field = self._fields[fname]
+        value = field.convert_to_write(field.convert_to_cache(value, self), self)
+        if field.type == "datetime" and value:
+            value = fields.Datetime.to_string(fields.Datetime.to_datetime(value))
+        return json.dumps(value) if value else None
+
+    def _item_tracking_update_sources(self, fnames, rows):
+        """One UPDATE for `rows` [(lot id, company key, {field: JSON text or None})], each
+        lot once: a field a row doesn't name keeps its value."""
         assignments = []
-        for fname in fnames:
-            field = self._fields[fname]
-            value = field.convert_to_write(field.convert_to_cache(vals[fname], self), self)
-            if field.type == "datetime" and value:
-                value = fields.Datetime.to_string(fields.Datetime.to_datetime(value))
+        arrays = [[row[0] for row in rows], [row[1] for row in rows]]
+        columns = ["lot_id", "company"]
+        for index, fname in enumerate(fnames):
             assignments.append(
                 SQL(
-                    "%s = CASE WHEN %s::jsonb IS NULL THEN %s - %s"
-                    " ELSE COALESCE(%s, '{}'::jsonb) || jsonb_build_object(%s, %s::jsonb) END",
-                    SQL.identifier(fname),
-                    json.dumps(value) if value else None,
-                    SQL.identifier(fname),
-                    key,
-                    SQL.identifier(fname),
-                    key,
-                    json.dumps(value) if value else None,
+                    "%(f)s = CASE WHEN NOT v.%(s)s THEN lot.%(f)s"
+                    " WHEN v.%(v)s IS NULL THEN lot.%(f)s - v.company"
+                    " ELSE COALESCE(lot.%(f)s, '{}'::jsonb)"
+                    " || jsonb_build_object(v.company, v.%(v)s::jsonb) END",
+                    f=SQL.identifier(fname),
+                    s=SQL.identifier(f"s{index}"),
+                    v=SQL.identifier(f"v{index}"),
                 )
             )
+            arrays.append([fname in row[2] for row in rows])
+            arrays.append([row[2].get(fname) for row in rows])
+            columns += [f"s{index}", f"v{index}"]
+        types = ["int4[]", "text[]"] + ["bool[]", "text[]"] * len(fnames)
         self.env.cr.execute(
             SQL(
-                "UPDATE stock_lot SET %s WHERE id = ANY(%s)",
+                "UPDATE stock_lot lot SET %s FROM unnest(%s) AS v(%s) WHERE lot.id = v.lot_id",
                 SQL(", ").join(assignments),
-                self.ids,
+                SQL(", ").join(
+                    SQL("%s::%s", array, SQL(kind))
+                    for array, kind in zip(arrays, types, strict=True)
+                ),
+                SQL(", ").join(SQL.identifier(column) for column in columns),
             )
         )
-        self.invalidate_recordset(fnames)
 
     @api.model
     def _item_tracking_write_unit_costs(self, costs):
@@ -666,6 +697,22 @@ class StockLot(models.Model):
                 if current != vals[fname]:
                     to_check |= lot
                     break
+        planned_changes = {"product_id", "company_id"} & set(changed)
+        if planned_changes and to_check:
+            planned = (
+                self.env["mrp.production.serial"]
+                .sudo()
+                .search([("lot_id", "in", to_check.ids)])
+                .lot_id
+            )
+            if planned:
+                raise UserError(
+                    self.env._(
+                        "These serial numbers are planned on manufacturing orders: their product "
+                        "and company stay those of the order: %(lots)s",
+                        lots=", ".join(planned.mapped("display_name")),
+                    )
+                )
         used = to_check._get_lots_with_done_moves()
         if used:
             labels = {

@@ -301,21 +301,28 @@ class StockMoveLine(models.Model):
         ]
 
     def _item_tracking_rule_planned(self, facts):
-        """R000-07: a finished serial planned on an order in process is produced by that order
-        only (nothing receives it by mistake meanwhile)."""
+        """R000-07: a finished serial planned on an order in process comes into stock only as
+        the finished product of that order (nothing receives, produces or re-lots it
+        meanwhile)."""
         lot_ids = {fact["lot_id"] for fact in facts if fact["lot_id"]}
         if not lot_ids:
             return []
-        planned = {
-            lot.id
-            for (lot,) in self.env["mrp.production.serial"]
+        planned = dict(
+            self.env["mrp.production.serial"]
             .sudo()
-            ._read_group([("lot_id", "in", list(lot_ids))], ["lot_id"])
-        }
+            .search_fetch([("lot_id", "in", list(lot_ids))], ["lot_id", "production_id"])
+            .mapped(lambda serial: (serial.lot_id.id, serial.production_id.id))
+        )
+        if not planned:
+            return []
         return [
             fact
             for fact in facts
-            if fact["lot_id"] in planned and fact["source_usage"] != "production"
+            if fact["lot_id"] in planned
+            and not (
+                fact["source_usage"] == "production"
+                and self.browse(fact["id"]).move_id.production_id.id == planned[fact["lot_id"]]
+            )
         ]
 
     def _item_tracking_rule_unknown(self, facts):

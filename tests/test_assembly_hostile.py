@@ -693,9 +693,36 @@ class TestHostileFlows(HostileCommon):
         production.picking_type_id.create_backorder = "ask"
         self._link_all(production)
         production.qty_producing = 1
+        lots = production.planned_serial_ids.sorted("sequence").lot_id
         res = production.button_mark_done()
         self.assertIsInstance(res, dict)
         self.assertEqual(res.get("res_model"), "mrp.production.backorder")
+        self.assertNotEqual(production.state, "done", "nothing produced before the answer")
+        wizard = Form(self.env["mrp.production.backorder"].with_context(**res["context"])).save()
+        wizard.action_close_mo()
+        self.assertEqual(production.state, "done")
+        self.assertEqual(production.lot_producing_id, lots[0])
+        group = production.procurement_group_id.mrp_production_ids
+        self.assertFalse(group.filtered(lambda mo: mo.state not in ("done", "cancel")))
+        self.assertFalse(lots[1:].exists())
+
+    def test_partial_ask_backorder_kept(self):
+        production = self._mo(qty=3)
+        production.picking_type_id.create_backorder = "ask"
+        self._link_all(production)
+        lots = production.planned_serial_ids.sorted("sequence").lot_id
+        production.qty_producing = 1
+        res = production.button_mark_done()
+        wizard = Form(self.env["mrp.production.backorder"].with_context(**res["context"])).save()
+        wizard.action_backorder()
+        self.assertEqual(production.state, "done")
+        self.assertEqual(production.lot_producing_id, lots[0])
+        backorder = (
+            self.env["mrp.production.serial"].search([("lot_id", "in", lots.ids)]).production_id
+        )
+        self.assertEqual(len(backorder), 1)
+        self.assertEqual(backorder.planned_serial_ids.lot_id, lots[1:])
+        self.assertEqual(len(backorder.planned_serial_ids.link_ids), 4)
 
     def test_fill_in_order_skips_expired_under_strict_expiration(self):
         """Fill in order proposes an assignment that Confirm accepts: under strict
@@ -715,9 +742,8 @@ class TestHostileFlows(HostileCommon):
 
     def test_nan_quantity_refused_cleanly(self):
         production = self._mo(qty=1)
-        dialog = self._link(production, {0: [(self.motors[5], 1), (self.screws_b, float("nan"))]})
-        with self.assertRefused("Screws"):
-            dialog.action_confirm()
+        with self.assertRefused("Enter a quantity"):
+            self._link(production, {0: [(self.motors[5], 1), (self.screws_b, float("nan"))]})
 
     def test_unbuild_with_another_units_order(self):
         """Unbuild names the order of unit 1 and the serial of unit 2: it must return

@@ -34,6 +34,8 @@ class AssemblyCommon(ItemTrackingCommon):
         cls._put_in_stock(cls.screws, cls.screws_a, 4)
         cls._put_in_stock(cls.screws, cls.screws_b, 10)
         cls.env["stock.quant"]._update_available_quantity(cls.frame, cls.stock_location, 20)
+        # partial production: backorders without the question (tests of the question set it)
+        cls.warehouse.manu_type_id.create_backorder = "always"
 
     @classmethod
     def _create_bom(cls, product, lines, link=True):

@@ -1,4 +1,7 @@
+import math
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class MrpProductionLinkSerialsLine(models.TransientModel):
@@ -25,6 +28,23 @@ class MrpProductionLinkSerialsLine(models.TransientModel):
     quantity = fields.Float(digits="Product Unit of Measure", default=1.0)
     uom_id = fields.Many2one(related="product_id.uom_id")
     lot_blocked = fields.Boolean(related="lot_id.blocked")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_quantity_value(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_quantity_value(vals)
+        return super().write(vals)
+
+    def _check_quantity_value(self, vals):
+        """A quantity that is not a number (NaN, infinity: JSON-RPC accepts them) is refused
+        before the ORM chokes on it."""
+        quantity = vals.get("quantity")
+        if isinstance(quantity, float) and not math.isfinite(quantity):
+            raise UserError(self.env._("Enter a quantity (a number) on each line."))
 
     @api.onchange("lot_id")
     def _onchange_lot_id(self):

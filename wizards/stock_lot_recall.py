@@ -1,9 +1,8 @@
-from collections import defaultdict
-
 from markupsafe import Markup
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class StockLotRecall(models.TransientModel):
@@ -65,7 +64,8 @@ class StockLotRecall(models.TransientModel):
 
     def _fill_lines(self):
         """One line per number made from the recalled ones (all levels, one recursive
-        query), with what the reader's companies know of it, read in batch."""
+        query), with where it is and what reserves it in the reader's companies: a fixed
+        number of statements whatever the number of units (INSERT ... SELECT)."""
         self.ensure_one()
         genealogy = self.lot_ids._get_genealogy("up")
         levels = {}
@@ -74,68 +74,94 @@ class StockLotRecall(models.TransientModel):
                 levels[lot_id] = min(level, levels.get(lot_id, level))
         if not levels:
             return
-        lots = self.env["stock.lot"].browse(levels)
-        stock = self._get_stock(lots)
-        reserving = self._get_reserving_lines(lots)
-        vals_list = []
-        for lot in lots:
-            quants = stock.get(lot.id, {})
-            lines = reserving.get(lot.id, self.env["stock.move.line"])
-            customer = lot.customer_id
-            vals_list.append(
-                {
-                    "recall_id": self.id,
-                    "lot_id": lot.id,
-                    "product_id": lot.product_id.id,
-                    "level": levels[lot.id],
-                    "location_id": max(quants, key=quants.get).id if quants else False,
-                    "quantity": sum(quants.values()),
-                    "in_stock": any(
-                        location.company_id == self.company_id and quantity > 0
-                        for location, quantity in quants.items()
-                    ),
-                    "customer_id": customer.id,
-                    "customer_address": customer._display_address(without_company=True)
-                    if customer
-                    else False,
-                    "picking_ids": [Command.set(lines.picking_id.ids)],
-                    "sale_order_ids": [Command.set(lines.move_id.sale_line_id.order_id.ids)],
-                }
-            )
-        self.env["stock.lot.recall.line"].create(vals_list)
-
-    def _get_stock(self, lots):
-        """{lot id: {location: quantity}}: positive internal stock of the lots, rejection
-        locations excepted (one query; the reader's companies only, by the quants' record
-        rules)."""
-        stock = defaultdict(dict)
-        rejects = self.env["res.company"]._get_item_tracking_reject_locations()
-        for lot, location, quantity in self.env["stock.quant"]._read_group(
-            [
-                ("lot_id", "in", lots.ids),
-                ("location_id.usage", "=", "internal"),
-                ("location_id", "not in", rejects.ids),
-                ("quantity", ">", 0),
-            ],
-            ["lot_id", "location_id"],
-            ["quantity:sum"],
-        ):
-            stock[lot.id][location] = quantity
-        return stock
-
-    def _get_reserving_lines(self, lots):
-        """{lot id: open outgoing move lines of the lot} (one query)."""
-        lines = self.env["stock.move.line"].search(
-            [
-                ("lot_id", "in", lots.ids),
-                ("state", "not in", ("done", "cancel")),
-                ("picking_code", "=", "outgoing"),
-            ]
+        Line = self.env["stock.lot.recall.line"]
+        self.env["stock.quant"].flush_model(["lot_id", "location_id", "quantity", "company_id"])
+        self.env["stock.move.line"].flush_model(
+            ["lot_id", "state", "picking_id", "move_id", "company_id"]
         )
-        by_lot = defaultdict(lambda: self.env["stock.move.line"])
-        for line in lines:
-            by_lot[line.lot_id.id] |= line
-        return by_lot
+        self.env["stock.lot"].flush_model(["product_id", "customer_id"])
+        companies = self.env.companies.ids
+        rejects = self.env["res.company"]._get_item_tracking_reject_locations().ids
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO stock_lot_recall_line
+                       (recall_id, company_id, lot_id, product_id, level, location_id,
+                        quantity, in_stock, customer_id,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT %(recall)s, %(company)s, v.lot_id, lot.product_id, v.level,
+                       stock.location_id, COALESCE(stock.quantity, 0),
+                       COALESCE(stock.in_company, false),
+                       (lot.customer_id ->> %(company_key)s)::int,
+                       %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
+                  FROM unnest(%(lot_ids)s::int4[], %(levels)s::int4[]) AS v(lot_id, level)
+                  JOIN stock_lot lot ON lot.id = v.lot_id
+             LEFT JOIN LATERAL (
+                       SELECT (array_agg(q.location_id ORDER BY q.quantity DESC))[1]
+                                  AS location_id,
+                              sum(q.quantity) AS quantity,
+                              bool_or(q.company_id = %(company)s) AS in_company
+                         FROM (SELECT sq.location_id, sq.company_id,
+                                      sum(sq.quantity) AS quantity
+                                 FROM stock_quant sq
+                                 JOIN stock_location loc ON loc.id = sq.location_id
+                                WHERE sq.lot_id = v.lot_id
+                                  AND loc.usage = 'internal'
+                                  AND sq.location_id != ALL(%(rejects)s::int4[])
+                                  AND sq.company_id = ANY(%(companies)s::int4[])
+                             GROUP BY sq.location_id, sq.company_id
+                               HAVING sum(sq.quantity) > 0) q
+                       ) stock ON true
+                """,
+                recall=self.id,
+                company=self.company_id.id,
+                company_key=str(self.env.company.id),
+                uid=self.env.uid,
+                lot_ids=list(levels),
+                levels=list(levels.values()),
+                rejects=rejects,
+                companies=companies,
+            )
+        )
+        reserving = SQL(
+            """
+            SELECT DISTINCT line.id AS line_id, ml.picking_id, sol.order_id
+              FROM stock_lot_recall_line line
+              JOIN stock_move_line ml ON ml.lot_id = line.lot_id
+              JOIN stock_picking picking ON picking.id = ml.picking_id
+              JOIN stock_picking_type pt ON pt.id = picking.picking_type_id
+              JOIN stock_move sm ON sm.id = ml.move_id
+         LEFT JOIN sale_order_line sol ON sol.id = sm.sale_line_id
+             WHERE line.recall_id = %(recall)s
+               AND ml.state NOT IN ('done', 'cancel')
+               AND pt.code = 'outgoing'
+               AND ml.company_id = ANY(%(companies)s::int4[])
+            """,
+            recall=self.id,
+            companies=companies,
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH reserving AS (%(reserving)s)
+                INSERT INTO stock_lot_recall_line_picking_rel (line_id, picking_id)
+                SELECT DISTINCT line_id, picking_id FROM reserving
+                """,
+                reserving=reserving,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH reserving AS (%(reserving)s)
+                INSERT INTO stock_lot_recall_line_sale_order_rel (line_id, order_id)
+                SELECT DISTINCT line_id, order_id FROM reserving WHERE order_id IS NOT NULL
+                """,
+                reserving=reserving,
+            )
+        )
+        Line.invalidate_model()
+        self.invalidate_recordset(["line_ids"])
 
     def _get_lines_action(self):
         self.ensure_one()

@@ -19,13 +19,31 @@ class StockLotRecallLine(models.TransientModel):
     quantity = fields.Float(string="On Hand", digits="Product Unit of Measure")
     in_stock = fields.Boolean(string="In Company Stock")
     customer_id = fields.Many2one("res.partner")
-    customer_address = fields.Char()
+    customer_address = fields.Char(compute="_compute_customer_address")
     picking_ids = fields.Many2many(
-        "stock.picking", string="Open Deliveries", help="Open deliveries reserving the number."
+        "stock.picking",
+        "stock_lot_recall_line_picking_rel",
+        "line_id",
+        "picking_id",
+        string="Open Deliveries",
+        help="Open deliveries reserving the number.",
     )
     sale_order_ids = fields.Many2many(
-        "sale.order", string="Open Sales Orders", help="Sales orders of those deliveries."
+        "sale.order",
+        "stock_lot_recall_line_sale_order_rel",
+        "line_id",
+        "order_id",
+        string="Open Sales Orders",
+        help="Sales orders of those deliveries.",
     )
+
+    def _compute_customer_address(self):
+        for line in self:
+            line.customer_address = (
+                line.customer_id._display_address(without_company=True)
+                if line.customer_id
+                else False
+            )
 
     def action_open_block_affected(self):
         """The list's "Block Affected" button: ask the reason (`stock.lot.recall`)."""
