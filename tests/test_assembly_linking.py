@@ -312,6 +312,54 @@ class TestAssemblyLinkingDialog(AssemblyCommon):
         dialog.action_confirm()
         self.assertEqual(len(production.planned_serial_ids.link_ids), 2)
 
+    def test_lines_given_by_finished_serial(self):
+        """Integrations may name the unit by its finished serial number."""
+        production = self._mo(qty=1)
+        unit = production.planned_serial_ids.lot_id
+        dialog = self.env["mrp.production.link.serials"].create(
+            {
+                "production_id": production.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "finished_lot_id": unit.id,
+                            "product_id": self.motor.id,
+                            "lot_id": self.motors[2].id,
+                            "quantity": 1,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "finished_lot_id": unit.id,
+                            "product_id": self.screws.id,
+                            "lot_id": self.screws_b.id,
+                            "quantity": 2,
+                        }
+                    ),
+                ],
+            }
+        )
+        self.assertEqual(dialog.line_ids.serial_id, production.planned_serial_ids)
+        dialog.action_confirm()
+        production.button_mark_done()
+        self.assertEqual(self._consumed_by(unit)["M-003"], 1)
+        other = self._mo(qty=1)
+        with self.assertRefused("is not a finished serial planned on"):
+            self.env["mrp.production.link.serials"].create(
+                {
+                    "production_id": other.id,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "finished_lot_id": unit.id,
+                                "product_id": self.motor.id,
+                                "lot_id": self.motors[3].id,
+                            }
+                        )
+                    ],
+                }
+            )
+
     def test_serial_in_two_units_refused(self):
         production = self._mo(qty=2)
         dialog = self._link(

@@ -17,6 +17,9 @@ class MrpProductionLinkSerialsLine(models.TransientModel):
     )
     sequence = fields.Integer()
     serial_id = fields.Many2one("mrp.production.serial", string="Unit", required=True)
+    finished_lot_id = fields.Many2one(
+        related="serial_id.lot_id", string="Finished Serial Number", readonly=True
+    )
     finished_lot_name = fields.Char(related="serial_id.lot_id.name", string="Finished Serial")
     product_id = fields.Many2one("product.product", string="Component", required=True)
     tracking = fields.Selection(related="product_id.tracking")
@@ -31,8 +34,27 @@ class MrpProductionLinkSerialsLine(models.TransientModel):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """A line may name its unit by the finished serial (`finished_lot_id`) instead of the
+        planned serial record."""
+        Serial = self.env["mrp.production.serial"]
         for vals in vals_list:
             self._check_quantity_value(vals)
+            lot_id = vals.pop("finished_lot_id", False)
+            if lot_id and not vals.get("serial_id") and vals.get("wizard_id"):
+                wizard = self.env["mrp.production.link.serials"].browse(vals["wizard_id"])
+                serial = Serial.search(
+                    [("production_id", "=", wizard.production_id.id), ("lot_id", "=", lot_id)],
+                    limit=1,
+                )
+                if not serial:
+                    raise UserError(
+                        self.env._(
+                            "%(lot)s is not a finished serial planned on %(order)s.",
+                            lot=self.env["stock.lot"].browse(lot_id).display_name,
+                            order=wizard.production_id.display_name,
+                        )
+                    )
+                vals["serial_id"] = serial.id
         return super().create(vals_list)
 
     def write(self, vals):
