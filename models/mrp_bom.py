@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class MrpBom(models.Model):
@@ -28,5 +28,27 @@ class MrpBom(models.Model):
                     "Component numbers can only be linked to a product tracked by serial "
                     "number, manufactured (not a kit): %(boms)s",
                     boms=", ".join(wrong.mapped("display_name")),
+                )
+            )
+
+    def write(self, vals):
+        if "link_component_tracking" in vals and not vals["link_component_tracking"]:
+            self._check_no_planned_serials()
+        return super().write(vals)
+
+    def _check_no_planned_serials(self):
+        """Orders in process were planned with their serials and links: they keep the flag
+        until they are produced or cancelled."""
+        serials = (
+            self.env["mrp.production.serial"]
+            .sudo()
+            .search([("production_id.bom_id", "in", self.ids)])
+        )
+        if serials:
+            raise UserError(
+                self.env._(
+                    "These bills of materials still have orders in process with planned "
+                    "serials: produce or cancel them first: %(orders)s",
+                    orders=", ".join(serials.production_id.mapped("display_name")),
                 )
             )

@@ -141,6 +141,14 @@ class TestAssemblyLinkingSetup(AssemblyCommon):
             robot.product_tmpl_id.tracking = "lot"
         self.assertEqual(robot.tracking, "serial")
 
+    def test_flag_kept_while_orders_are_planned(self):
+        production = self._mo(qty=2)
+        with self.assertRefused(f"orders in process with planned serials(.|\n)*{production.name}"):
+            self.bom.link_component_tracking = False
+        production.action_cancel()
+        self.bom.link_component_tracking = False
+        self.assertFalse(self.bom.link_component_tracking)
+
     def test_planned_serials_on_confirm(self):
         """R000-07: the final serials exist, planned, once the order is confirmed."""
         draft = self._mo(confirm=False)
