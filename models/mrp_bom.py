@@ -13,6 +13,23 @@ class MrpBom(models.Model):
         "consumed as usual. Only for BoMs that manufacture a product tracked by serial number.",
     )
 
+    @api.constrains("link_component_tracking", "byproduct_ids")
+    def _check_link_component_tracking_byproducts(self):
+        """Tracked by-products would need their own numbers per finished serial, which the
+        per-unit production doesn't ask for yet: refused up front rather than at Produce."""
+        wrong = self.filtered(
+            lambda bom: bom.link_component_tracking
+            and any(line.product_id.tracking != "none" for line in bom.byproduct_ids)
+        )
+        if wrong:
+            raise ValidationError(
+                self.env._(
+                    "A bill of materials that links component numbers can't have by-products "
+                    "tracked by lot or serial number: %(boms)s",
+                    boms=", ".join(wrong.mapped("display_name")),
+                )
+            )
+
     @api.constrains("link_component_tracking", "product_tmpl_id", "product_id", "type")
     def _check_link_component_tracking(self):
         """R000-03: component numbers are linked only to a serialized assembly."""

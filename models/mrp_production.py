@@ -206,9 +206,9 @@ class MrpProduction(models.Model):
             return
         to_drop = self.env["mrp.production.serial"]
         to_create = []
-        for production in self.filtered(
-            lambda mo: mo.link_component_tracking and mo.state in OPEN_STATES
-        ):
+        linked = self.filtered(lambda mo: mo.link_component_tracking and mo.state in OPEN_STATES)
+        linked._check_item_tracking_whole_units()
+        for production in linked:
             serials = production.planned_serial_ids.sorted(lambda s: (s.sequence, s.id))
             count = production._item_tracking_unit_count()
             if len(serials) > count:
@@ -236,6 +236,33 @@ class MrpProduction(models.Model):
                     {"production_id": production.id, "sequence": sequence, "lot_id": lot.id}
                     for (production, sequence, _name), lot in zip(to_create, lots, strict=True)
                 ]
+            )
+
+    def _check_item_tracking_whole_units(self):
+        """One planned serial per unit: the quantity of a linked order is a whole number of
+        units of the product (6 Units of a product counted in Dozens is half a serial)."""
+        wrong = self.filtered(
+            lambda mo: float_compare(
+                (
+                    units := mo.product_uom_id._compute_quantity(
+                        mo.product_qty - mo.qty_produced, mo.product_id.uom_id
+                    )
+                ),
+                round(units),
+                precision_digits=4,
+            )
+        )
+        if wrong:
+            raise UserError(
+                self.env._(
+                    "These orders link component numbers to each finished serial, so they must "
+                    "make a whole number of %(uom)s: %(orders)s",
+                    uom=wrong[0].product_id.uom_id.name,
+                    orders=", ".join(
+                        f"{mo.display_name} ({mo.product_qty:g} {mo.product_uom_id.name})"
+                        for mo in wrong
+                    ),
+                )
             )
 
     def _item_tracking_new_serial_names(self, count):

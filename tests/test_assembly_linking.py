@@ -149,6 +149,29 @@ class TestAssemblyLinkingSetup(AssemblyCommon):
         self.bom.link_component_tracking = False
         self.assertFalse(self.bom.link_component_tracking)
 
+    def test_tracked_byproduct_refused_on_linked_bom(self):
+        shavings = self._create_product("Shavings", self.code_lot)
+        with self.assertRefused("by-products tracked", ValidationError):
+            self.bom.byproduct_ids = [Command.create({"product_id": shavings.id, "product_qty": 1})]
+        untracked = self._create_product("Offcuts")
+        self.bom.byproduct_ids = [Command.create({"product_id": untracked.id, "product_qty": 1})]
+        self.assertEqual(self.bom.byproduct_ids.product_id, untracked)
+
+    def test_whole_units_only(self):
+        """One serial per unit: half a dozen of a product counted in dozens is refused."""
+        dozen = self.env.ref("uom.product_uom_dozen")
+        unit = self.env.ref("uom.product_uom_unit")
+        robot = self._create_product("Robot dozen", uom_id=dozen.id, uom_po_id=dozen.id)
+        robot.tracking = "serial"
+        bom = self._create_bom(robot, [(self.motor, 1)])
+        production = self.env["mrp.production"].create(
+            {"product_id": robot.id, "bom_id": bom.id, "product_qty": 6, "product_uom_id": unit.id}
+        )
+        with self.assertRefused("whole number of Dozens"):
+            production.action_confirm()
+        self.assertEqual(production.state, "draft")
+        self.assertFalse(production.planned_serial_ids)
+
     def test_planned_serials_on_confirm(self):
         """R000-07: the final serials exist, planned, once the order is confirmed."""
         draft = self._mo(confirm=False)
