@@ -657,6 +657,17 @@ class TestAssemblyLinkingProduction(AssemblyCommon):
         self.assertEqual(backorder.state, "done")
         self.assertEqual(self._consumed_by(lots[2])["M-003"], 1)
 
+    def test_quantity_producing_typed_in_the_form_is_kept(self):
+        """Odoo forces 1 for a serial product; a linked order keeps the units typed."""
+        production = self._mo(qty=3)
+        with Form(production) as form:
+            form.qty_producing = 2
+        self.assertEqual(production.qty_producing, 2)
+        plain = self._mo(qty=3, bom=self._create_bom(self.robot, [(self.motor, 1)], link=False))
+        with Form(plain) as form:
+            form.qty_producing = 2
+        self.assertEqual(plain.qty_producing, 1)
+
     def test_scrapped_component_replaced(self):
         production = self._mo(qty=1)
         self._link(production, {0: [(self.motors[5], 1), (self.screws_b, 2)]}).action_confirm()
