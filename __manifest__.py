@@ -20,6 +20,8 @@
         "stock_account",
         "mrp_product_expiry",
         "mrp_account",
+        "sale_mrp",
+        "purchase_mrp",
     ],
     "data": [
         "security/item_tracking_groups.xml",

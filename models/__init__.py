@@ -18,3 +18,9 @@ from . import mrp_unbuild
 from . import stock_lot_status_log
 from . import stock_lot_maintenance
 from . import res_partner
+from . import sale_serial_registration
+from . import account_move_line_lot
+from . import account_move
+from . import account_move_line
+from . import sale_order
+from . import sale_order_line

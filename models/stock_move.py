@@ -1,8 +1,20 @@
-from odoo import models
+from odoo import fields, models
 
 
 class StockMove(models.Model):
     _inherit = "stock.move"
+
+    serial_registration_ids = fields.One2many(
+        "sale.serial.registration", "move_id", "Registered Serial Numbers"
+    )
+    return_registration_ids = fields.Many2many(
+        "sale.serial.registration",
+        "stock_move_return_serial_registration_rel",
+        "move_id",
+        "registration_id",
+        "Returned Serial Numbers",
+        help="On a customer return: the registered serial numbers that come back.",
+    )
 
     def _update_reserved_quantity(
         self, need, location_id, lot_id=None, package_id=None, owner_id=None, strict=True

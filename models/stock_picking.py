@@ -1,8 +1,12 @@
-from odoo import models
+from odoo import fields, models
 
 
 class StockPicking(models.Model):
     _inherit = "stock.picking"
+
+    serial_registration_ids = fields.One2many(
+        "sale.serial.registration", "picking_id", "Serial Numbers"
+    )
 
     def _pre_action_done_hook(self):
         """Refuse before any wizard (backorder, expired lots) when a rule is broken. The
