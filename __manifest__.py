@@ -33,6 +33,7 @@
         "wizards/stock_lot_reject_views.xml",
         "wizards/mrp_production_link_serials_views.xml",
         "wizards/stock_lot_recall_views.xml",
+        "wizards/stock_picking_register_serials_views.xml",
         "views/item_tracking_code_views.xml",
         "views/product_template_views.xml",
         "views/stock_lot_views.xml",
@@ -42,6 +43,7 @@
         "views/mrp_production_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
+        "views/sale_serial_registration_views.xml",
         "views/item_tracking_menus.xml",
     ],
     "demo": [

@@ -1,4 +1,7 @@
-from odoo import fields, models
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class AccountMove(models.Model):
@@ -7,3 +10,193 @@ class AccountMove(models.Model):
     serial_registration_ids = fields.One2many(
         "sale.serial.registration", "invoice_id", "Serial Numbers"
     )
+    serial_registration_count = fields.Integer(compute="_compute_serial_registration_count")
+    has_registration_serials = fields.Boolean(compute="_compute_serial_registration_count")
+
+    @api.depends("serial_registration_ids", "invoice_line_ids.product_id")
+    def _compute_serial_registration_count(self):
+        Registration = self.env["sale.serial.registration"]
+        counts = dict(
+            Registration._read_group([("invoice_id", "in", self.ids)], ["invoice_id"], ["__count"])
+        )
+        credited = dict(
+            Registration._read_group(
+                [("refund_line_id.move_id", "in", self.ids)], ["refund_line_id"], ["__count"]
+            )
+        )
+        credited_by_move = defaultdict(int)
+        for line, count in credited.items():
+            credited_by_move[line.move_id] += count
+        for move in self:
+            move.serial_registration_count = counts.get(move, 0) + credited_by_move[move]
+            move.has_registration_serials = bool(
+                move.invoice_line_ids._item_tracking_registration_lines()
+                or move.serial_registration_count
+            )
+
+    def action_post(self):
+        """Posting by a user in front of the invoice: lines whose serials are not all
+        registered (nothing was registered on the delivery, or the invoice comes first)
+        open the registration dialog (R002-07). Postings without a user (scheduled,
+        automatic) go through `_post` and don't stop: serial number control then applies at
+        delivery."""
+        dialog = self._item_tracking_registration_dialog()
+        if dialog:
+            return dialog
+        return super().action_post()
+
+    def _item_tracking_registration_dialog(self):
+        done_ids = set(self.env.context.get("serial_registration_invoice_ids") or [])
+        for move in self:
+            if move.id in done_ids or move.state != "draft":
+                continue
+            lines = move.invoice_line_ids._item_tracking_registration_lines()
+            lines.filtered(
+                lambda ln: ln.sale_line_ids and not ln.serial_registration_manual
+            )._item_tracking_propose_registrations()
+            missing = lines.filtered(
+                lambda ln: len(ln.serial_registration_ids) < int(ln._item_tracking_units() + 1e-6)
+                and not ln.product_id.product_tmpl_id.item_tracking_code_id.blank_issue_allowed
+            )
+            if missing:
+                wizard = self.env["stock.picking.register.serials"].create({"invoice_id": move.id})
+                return wizard._item_tracking_action()
+        return False
+
+    def action_view_serial_registrations(self):
+        self.ensure_one()
+        registrations = self.serial_registration_ids | self.line_ids.refund_registration_ids
+        return registrations._item_tracking_action_view(
+            self.env._("Serial Numbers of %(document)s", document=self.name)
+        )
+
+    def action_register_serials(self):
+        self.ensure_one()
+        wizard = self.env["stock.picking.register.serials"].create(
+            {"invoice_id": self.id, "register_only": True}
+        )
+        return wizard._item_tracking_action()
+
+    def _post(self, soft=True):
+        self._item_tracking_check_invoice_registrations()
+        posted = super()._post(soft=soft)
+        posted._item_tracking_post_registrations()
+        return posted
+
+    def _item_tracking_check_invoice_registrations(self):
+        """Refuse before anything is written: a line with more serials than its quantity
+        (R002-10), serials of another order line or product, and an invoice that would leave
+        more than one packing slip partly invoiced (R002-19)."""
+        errors = []
+        for move in self.filtered(lambda m: m.move_type == "out_invoice"):
+            lines = move.invoice_line_ids.filtered("serial_registration_ids")
+            for line in lines:
+                registrations = line.serial_registration_ids
+                units = line._item_tracking_units()
+                if len(registrations) > units + 1e-6:
+                    errors.append(
+                        self.env._(
+                            "%(invoice)s, %(product)s: %(count)s serial numbers for a quantity "
+                            "of %(units)s",
+                            invoice=move.display_name,
+                            product=line.product_id.display_name,
+                            count=len(registrations),
+                            units=units,
+                        )
+                    )
+                wrong = registrations.filtered(
+                    lambda r, line=line: (
+                        r.sale_line_id and r.sale_line_id not in line.sale_line_ids
+                    )
+                    or r.state != "registered"
+                    or r.product_id != line.product_id
+                )
+                if wrong:
+                    errors.append(
+                        self.env._(
+                            "%(invoice)s, %(product)s: %(serials)s can't be invoiced by this "
+                            "line (another order line or product, or already invoiced)",
+                            invoice=move.display_name,
+                            product=line.product_id.display_name,
+                            serials=", ".join(wrong.mapped("display_name")),
+                        )
+                    )
+            partial = move._item_tracking_partial_slips()
+            if len(partial) > 1:
+                errors.append(
+                    self.env._(
+                        "%(invoice)s invoices only part of the serial numbers of several "
+                        "packing slips (%(slips)s): at most one packing slip may be invoiced "
+                        "partly; invoice the others completely",
+                        invoice=move.display_name,
+                        slips=", ".join(partial.mapped("name")),
+                    )
+                )
+        if errors:
+            raise UserError(
+                self.env._(
+                    "The serial numbers of the invoice can't be posted:\n%(errors)s",
+                    errors="\n".join(errors),
+                )
+            )
+
+    def _item_tracking_partial_slips(self):
+        """The packing slips this invoice includes only partly (R002-19): some, not all, of
+        their serials that are not invoiced elsewhere."""
+        self.ensure_one()
+        invoiced = self.invoice_line_ids.serial_registration_ids.filtered("picking_id")
+        if not invoiced:
+            return self.env["stock.picking"]
+        others = self.env["sale.serial.registration"].search(
+            [
+                ("picking_id", "in", invoiced.picking_id.ids),
+                ("state", "=", "registered"),
+                ("id", "not in", invoiced.ids),
+                "|",
+                ("invoice_line_id", "=", False),
+                ("invoice_line_id.parent_state", "!=", "posted"),
+            ]
+        )
+        return others.picking_id
+
+    def _item_tracking_post_registrations(self):
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice")
+        invoices.invoice_line_ids.serial_registration_ids.sudo().write({"state": "invoiced"})
+        self.filtered(lambda m: m.move_type == "out_refund")._item_tracking_credit_registrations()
+
+    def _item_tracking_credit_registrations(self):
+        """A credit note line (negative correction of the invoiced quantity, R002-22) locks
+        the serials of the line it reverses: as many as its quantity, unless chosen."""
+        for refund in self:
+            origin_lines = refund.reversed_entry_id.invoice_line_ids.filtered(
+                "serial_registration_ids"
+            )
+            for line in refund.invoice_line_ids._item_tracking_refund_lines():
+                if line.refund_registration_ids:
+                    continue
+                origin = origin_lines.filtered(
+                    lambda o, line=line: o.product_id == line.product_id
+                    and (not line.sale_line_ids or o.sale_line_ids & line.sale_line_ids)
+                )
+                candidates = origin.serial_registration_ids.filtered(lambda r: not r.refund_line_id)
+                wanted = int(line._item_tracking_units() + 1e-6)
+                candidates[:wanted].sudo().write({"refund_line_id": line.id})
+
+    def button_draft(self):
+        res = super().button_draft()
+        self.filtered(
+            lambda m: m.move_type == "out_invoice"
+        ).invoice_line_ids.serial_registration_ids.filtered(
+            lambda r: r.state == "invoiced"
+        ).sudo().write({"state": "registered"})
+        self.filtered(
+            lambda m: m.move_type == "out_refund"
+        ).line_ids.refund_registration_ids.sudo().write({"refund_line_id": False})
+        return res
+
+    def button_cancel(self):
+        res = super().button_cancel()
+        self.invoice_line_ids.serial_registration_ids.sudo().write(
+            {"invoice_line_id": False, "state": "registered"}
+        )
+        return res

@@ -19,7 +19,11 @@ class AccountMoveLineLot(models.Model):
     company_id = fields.Many2one(related="account_move_line_id.company_id", store=True, index=True)
     product_id = fields.Many2one(related="account_move_line_id.product_id", store=True)
     lot_id = fields.Many2one(
-        "stock.lot", "Lot/Serial Number", required=True, index=True, check_company=True,
+        "stock.lot",
+        "Lot/Serial Number",
+        required=True,
+        index=True,
+        check_company=True,
         ondelete="restrict",
     )
     quantity = fields.Float(digits="Product Unit of Measure", required=True)

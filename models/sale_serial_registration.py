@@ -27,7 +27,7 @@ class SaleSerialRegistration(models.Model):
     name = fields.Char(
         string="Serial Number",
         index="trigram",
-        help="Empty on a \"Not readable\" registration until the number is completed.",
+        help='Empty on a "Not readable" registration until the number is completed.',
     )
     not_readable = fields.Boolean(
         help="Blank registration of a unit whose serial number couldn't be read or scanned.",
@@ -51,9 +51,9 @@ class SaleSerialRegistration(models.Model):
     picking_id = fields.Many2one(
         "stock.picking", "Delivery", index=True, check_company=True, ondelete="restrict"
     )
-    delivery_date = fields.Datetime(related="move_id.date", string="Delivery Date")
+    delivery_date = fields.Datetime(related="move_id.date")
     invoice_line_id = fields.Many2one(
-        "account.move.line", "Invoice Line", index=True, check_company=True, ondelete="set null"
+        "account.move.line", index=True, check_company=True, ondelete="set null"
     )
     invoice_id = fields.Many2one(
         related="invoice_line_id.move_id", string="Invoice", store=True, index=True
@@ -69,7 +69,7 @@ class SaleSerialRegistration(models.Model):
         "longer be changed.",
     )
     return_move_id = fields.Many2one(
-        "stock.move", "Return Move", index="btree_not_null", check_company=True, ondelete="set null"
+        "stock.move", index="btree_not_null", check_company=True, ondelete="set null"
     )
     state = fields.Selection(
         [("registered", "Registered"), ("invoiced", "Invoiced"), ("reversed", "Reversed")],
@@ -122,8 +122,7 @@ class SaleSerialRegistration(models.Model):
     def write(self, vals):
         vals = dict(vals)
         self._item_tracking_clean_vals(vals)
-        if not self.env.su:
-            self._item_tracking_check_write(vals)
+        self._item_tracking_check_write(vals)
         old_names = {r.id: r.display_name for r in self} if "name" in vals else {}
         if "name" in vals and vals["name"]:
             vals.setdefault("not_readable", False)
@@ -145,7 +144,7 @@ class SaleSerialRegistration(models.Model):
             if done and not self.env.user.has_group(CORRECTION_GROUP):
                 raise AccessError(
                     self.env._(
-                        "Only users of the group \"Serial Number Corrections\" can remove the "
+                        'Only users of the group "Serial Number Corrections" can remove the '
                         "registered serial numbers %(serials)s of a done delivery.",
                         serials=", ".join(done.mapped("display_name")),
                     )
@@ -169,6 +168,19 @@ class SaleSerialRegistration(models.Model):
                 )
         return super().unlink()
 
+    # ------------------------------------------------------------------ actions
+
+    def _item_tracking_action_view(self, name):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "stock_item_tracking.action_sale_serial_registration"
+        )
+        action.update(
+            name=name,
+            domain=[("id", "in", self.ids)],
+            context={"create": False},
+        )
+        return action
+
     # ------------------------------------------------------------------ helpers
 
     @api.model
@@ -183,7 +195,7 @@ class SaleSerialRegistration(models.Model):
         if not self.env.su and not self.env.user.has_group(NOT_READABLE_GROUP):
             raise AccessError(
                 self.env._(
-                    "Only users of the group \"Register Non-readable Serial Numbers\" can "
+                    'Only users of the group "Register Non-readable Serial Numbers" can '
                     "register a unit as Not readable."
                 )
             )
@@ -192,8 +204,28 @@ class SaleSerialRegistration(models.Model):
         """Guards of a write by a user (R002-20..24, R002-30). A "Not readable" registration
         may be completed by anyone who can register; changing a serial needs the corrections
         group and is refused once it is invoiced or corrected by a credit note."""
-        protected = {"product_id", "company_id", "sale_line_id", "state", "refund_line_id",
-                     "return_move_id", "partner_id", "date"}
+        if "name" in vals or "not_readable" in vals:
+            locked = self.filtered(lambda r: r.state != "registered" or r.refund_line_id)
+            if locked:
+                raise UserError(
+                    self.env._(
+                        "The serial numbers %(serials)s are invoiced, credited or returned and "
+                        "can't be changed.",
+                        serials=", ".join(locked.mapped("display_name")),
+                    )
+                )
+        if self.env.su:
+            return
+        protected = {
+            "product_id",
+            "company_id",
+            "sale_line_id",
+            "state",
+            "refund_line_id",
+            "return_move_id",
+            "partner_id",
+            "date",
+        }
         if protected & vals.keys():
             raise AccessError(
                 self.env._(
@@ -206,19 +238,10 @@ class SaleSerialRegistration(models.Model):
             self._item_tracking_check_not_readable_right()
         if "name" in vals or "not_readable" in vals:
             changed = self.filtered(lambda r: not (r.not_readable and not r.name))
-            locked = self.filtered(lambda r: r.state != "registered" or r.refund_line_id)
-            if locked:
-                raise UserError(
-                    self.env._(
-                        "The serial numbers %(serials)s are invoiced, credited or returned and "
-                        "can't be changed.",
-                        serials=", ".join(locked.mapped("display_name")),
-                    )
-                )
             if changed and not self.env.user.has_group(CORRECTION_GROUP):
                 raise AccessError(
                     self.env._(
-                        "Only users of the group \"Serial Number Corrections\" can change the "
+                        'Only users of the group "Serial Number Corrections" can change the '
                         "registered serial numbers %(serials)s.",
                         serials=", ".join(changed.mapped("display_name")),
                     )
@@ -273,7 +296,7 @@ class SaleSerialRegistration(models.Model):
             raise ValidationError(
                 self.env._(
                     "Serial numbers are registered in the sales process only for products whose "
-                    "item tracking code has the scope \"Sales process only\": %(products)s.",
+                    'item tracking code has the scope "Sales process only": %(products)s.',
                     products=", ".join(wrong.product_id.mapped("display_name")),
                 )
             )
@@ -287,8 +310,11 @@ class SaleSerialRegistration(models.Model):
         for vals in vals_list:
             if not vals.get("name"):
                 continue
-            key = (vals.get("company_id") or self.env.company.id, vals["product_id"],
-                   serial_key(vals["name"]))
+            key = (
+                vals.get("company_id") or self.env.company.id,
+                vals["product_id"],
+                serial_key(vals["name"]),
+            )
             if key in keys:
                 duplicates.add(vals["name"])
             keys[key] = vals["name"]
@@ -363,6 +389,6 @@ class SaleSerialRegistration(models.Model):
                 old=old,
                 new=registration.display_name,
             )
-            for document in registration.picking_id | registration.invoice_id:
-                document.message_post(body=body)
-
+            for document in (registration.picking_id, registration.invoice_id):
+                if document:
+                    document.message_post(body=body)

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class StockMove(models.Model):
@@ -53,3 +54,218 @@ class StockMove(models.Model):
                 if not has_date:
                     command[2].pop("expiration_date", None)
         return commands
+
+    # ------------------------------------------------ serials registered in the sales process
+
+    def _item_tracking_registration_moves(self):
+        """Moves of products whose serials are registered in the sales process (scope
+        "sales") that deliver to a customer: in a multi-step delivery, the step that reaches
+        the customer."""
+        return self.filtered(
+            lambda m: m.product_id.product_tmpl_id.item_tracking_code_id.scope == "sales"
+            and m.location_dest_id.usage == "customer"
+            and m.location_id.usage != "customer"
+            and not m.scrapped
+        )
+
+    def _item_tracking_registration_returns(self):
+        """Customer returns of deliveries that have registered serials."""
+        return self.filtered(
+            lambda m: m.location_id.usage == "customer"
+            and m.origin_returned_move_id.serial_registration_ids
+        )
+
+    def _item_tracking_units(self, quantity=None):
+        """The quantity of the move (or `quantity`, in the move's unit) in the product's
+        unit: a line of 2 dozens is 24 units, each needing a serial."""
+        self.ensure_one()
+        qty = self.quantity if quantity is None else quantity
+        return self.product_uom._compute_quantity(qty, self.product_id.uom_id, round=False)
+
+    def _item_tracking_active_registrations(self):
+        return self.serial_registration_ids.filtered(lambda r: r.state != "reversed")
+
+    def _item_tracking_registrations_needed(self):
+        """{move: units still to register} of these delivery moves (whole units)."""
+        needed = {}
+        for move in self._item_tracking_registration_moves():
+            units = move._item_tracking_units()
+            missing = int(round(units)) - len(move._item_tracking_active_registrations())
+            if units > 0 and missing > 0:
+                needed[move] = missing
+        return needed
+
+    def _item_tracking_invoiced_units(self):
+        """Units of the move's sales order line already invoiced by posted invoices net of
+        credit notes, beyond what was delivered before this move: when positive, the
+        invoice came first and the serials must be registered at delivery."""
+        self.ensure_one()
+        sale_line = self.sale_line_id
+        if not sale_line:
+            return 0.0
+        invoiced = sale_line.product_uom._compute_quantity(
+            sale_line.qty_invoiced, self.product_id.uom_id, round=False
+        )
+        delivered_before = sum(
+            m._item_tracking_units(m.quantity)
+            for m in sale_line.move_ids._item_tracking_registration_moves()
+            if m.state == "done" and m != self
+        )
+        return invoiced - delivered_before
+
+    def _action_done(self, cancel_backorder=False):
+        deliveries = self._item_tracking_registration_moves().filtered(
+            lambda m: m.state not in ("done", "cancel") and m.quantity
+        )
+        deliveries._item_tracking_take_invoice_registrations()
+        deliveries._item_tracking_check_delivery_registrations()
+        returns = self._item_tracking_registration_returns().filtered(
+            lambda m: m.state not in ("done", "cancel") and m.quantity
+        )
+        returned = returns._item_tracking_returned_registrations()
+        moves = super()._action_done(cancel_backorder=cancel_backorder)
+        for move, registrations in returned.items():
+            if move.state == "done":
+                registrations.sudo().write({"state": "reversed", "return_move_id": move.id})
+        return moves
+
+    def _item_tracking_take_invoice_registrations(self):
+        """Serials registered on an invoice before the goods left (no delivery move yet) are
+        the serials of the delivery of the same sales order line, in invoice order."""
+        Registration = self.env["sale.serial.registration"]
+        pending = Registration.search(
+            [
+                ("sale_line_id", "in", self.sale_line_id.ids),
+                ("move_id", "=", False),
+                ("state", "!=", "reversed"),
+            ],
+            order="id",
+        )
+        if not pending:
+            return
+        by_line = {}
+        for registration in pending:
+            by_line.setdefault(registration.sale_line_id, []).append(registration)
+        for move in self:
+            available = by_line.get(move.sale_line_id)
+            missing = int(round(move._item_tracking_units())) - len(
+                move._item_tracking_active_registrations()
+            )
+            if not available or missing <= 0:
+                continue
+            taken = Registration.browse([r.id for r in available[:missing]])
+            del available[:missing]
+            taken.sudo().write({"move_id": move.id, "picking_id": move.picking_id.id})
+
+    def _item_tracking_check_delivery_registrations(self):
+        """R002-09/10: never more serials than units shipped. When the units were invoiced
+        before the delivery (no dialog stopped the posting), serial number control applies
+        here: one serial or one Not readable registration per unit (R002-04, R002-15),
+        unless the code allows blank issue (R002-06, R002-16)."""
+        over, missing = [], []
+        for move in self:
+            units = move._item_tracking_units()
+            count = len(move._item_tracking_active_registrations())
+            if count > units + 1e-6:
+                over.append(
+                    self.env._(
+                        "%(product)s: %(count)s serial numbers for %(units)s units",
+                        product=move.product_id.display_name,
+                        count=count,
+                        units=units,
+                    )
+                )
+                continue
+            code = move.product_id.product_tmpl_id.item_tracking_code_id
+            if (
+                count < int(round(units))
+                and not code.blank_issue_allowed
+                and move._item_tracking_invoiced_units() >= units - 1e-6
+            ):
+                missing.append(
+                    self.env._(
+                        "%(product)s: %(count)s of %(units)s units registered",
+                        product=move.product_id.display_name,
+                        count=count,
+                        units=int(round(units)),
+                    )
+                )
+        if over:
+            raise UserError(
+                self.env._(
+                    "More serial numbers are registered than the quantity shipped; remove the "
+                    "extra ones:\n%(lines)s",
+                    lines="\n".join(over),
+                )
+            )
+        if missing:
+            raise UserError(
+                self.env._(
+                    "These units are already invoiced, so their serial numbers must be "
+                    "registered on the delivery (one per unit, or Not readable):\n%(lines)s",
+                    lines="\n".join(missing),
+                )
+            )
+
+    def _item_tracking_returned_registrations(self):
+        """{return move: registrations that come back} (R002-23, R002-24). A return says
+        which registered serials come back; without a choice only the whole remaining line
+        can come back (all its registrations), a part of it is refused."""
+        result = {}
+        errors = []
+        for move in self:
+            origin = move.origin_returned_move_id
+            active = origin._item_tracking_active_registrations()
+            units = move._item_tracking_units()
+            chosen = move.return_registration_ids
+            if chosen:
+                wrong = chosen - active
+                if wrong:
+                    errors.append(
+                        self.env._(
+                            "%(serials)s: not delivered by %(delivery)s or already returned",
+                            serials=", ".join(wrong.mapped("display_name")),
+                            delivery=origin.reference,
+                        )
+                    )
+                elif len(chosen) != int(round(units)):
+                    errors.append(
+                        self.env._(
+                            "%(product)s: %(count)s serial numbers chosen for %(units)s units "
+                            "returned",
+                            product=move.product_id.display_name,
+                            count=len(chosen),
+                            units=units,
+                        )
+                    )
+                else:
+                    result[move] = chosen
+                continue
+            returned_before = sum(
+                m._item_tracking_units()
+                for m in origin.returned_move_ids
+                if m.state == "done" and m != move
+            )
+            remaining = origin._item_tracking_units() - returned_before
+            if units < remaining - 1e-6:
+                errors.append(
+                    self.env._(
+                        "%(product)s: %(units)s of %(remaining)s units returned; say which "
+                        "registered serial numbers come back (%(serials)s)",
+                        product=move.product_id.display_name,
+                        units=units,
+                        remaining=remaining,
+                        serials=", ".join(active.mapped("display_name")),
+                    )
+                )
+            else:
+                result[move] = active
+        if errors:
+            raise UserError(
+                self.env._(
+                    "A return of a delivery with registered serial numbers must say which come "
+                    "back:\n%(lines)s",
+                    lines="\n".join(errors),
+                )
+            )
+        return result

@@ -4,3 +4,6 @@ from . import mrp_production_link_serials_line
 from . import mrp_batch_produce
 from . import stock_lot_recall
 from . import stock_lot_recall_line
+from . import stock_picking_register_serials
+from . import stock_picking_register_serials_line
+from . import stock_return_picking_line
