@@ -112,8 +112,9 @@ class TestPrintSerials(ItemTrackingCommon):
         sales_move._action_confirm()
         sales_move.quantity = 3
         sales_move.picked = True
-        self._register(["PH-7", "PH-8"], not_readable=1, move_id=sales_move.id,
-                       picking_id=picking.id)
+        self._register(
+            ["PH-7", "PH-8"], not_readable=1, move_id=sales_move.id, picking_id=picking.id
+        )
         self._validate(picking)
 
         # Lots on delivery slips off: aggregated lines, no stock lot, the sales serials.
@@ -150,17 +151,22 @@ class TestPrintSerials(ItemTrackingCommon):
 
     def test_invoice_prints_thousand_sales_serials_in_a_few_ranges(self):
         invoice = self._invoice([(self.product_sales, 1003), (self.product_serial, 1)])
-        line = invoice.invoice_line_ids.filtered(lambda l: l.product_id == self.product_sales)
+        line = invoice.invoice_line_ids.filtered(lambda aml: aml.product_id == self.product_sales)
         names = [f"SN-{n:05d}" for n in range(1, 1001) if n != 500]
-        self._register(names + ["SN-09999"], not_readable=3, invoice_line_id=line.id,
-                       state="invoiced")
+        self._register(
+            names + ["SN-09999"], not_readable=3, invoice_line_id=line.id, state="invoiced"
+        )
 
         content = self._render("account.report_invoice", invoice)
 
         self.assertEqual(
             self._serial_spans(content),
-            ["SN-00001 - SN-00499 (499)", "SN-00501 - SN-01000 (500)", "SN-09999",
-             "Not readable (3)"],
+            [
+                "SN-00001 - SN-00499 (499)",
+                "SN-00501 - SN-01000 (500)",
+                "SN-09999",
+                "Not readable (3)",
+            ],
         )
 
     def test_invoice_render_queries_do_not_grow_with_serials(self):
@@ -184,8 +190,9 @@ class TestPrintSerials(ItemTrackingCommon):
 
     def test_credit_note_prints_credited_serials(self):
         refund = self._invoice([(self.product_sales, 2)], move_type="out_refund")
-        self._register(["CR-1", "CR-2"], refund_line_id=refund.invoice_line_ids.id,
-                       state="reversed")
+        self._register(
+            ["CR-1", "CR-2"], refund_line_id=refund.invoice_line_ids.id, state="reversed"
+        )
         content = self._render("account.report_invoice", refund)
         self.assertEqual(self._serial_spans(content), ["CR-1 - CR-2 (2)"])
 
@@ -196,11 +203,23 @@ class TestPrintSerials(ItemTrackingCommon):
         paint = self._create_lot(self.product_lot, "PAINT-A")
         invoice = self._invoice([(self.product_serial, 40), (self.product_lot, 5)])
         rows = [
-            {"product_name": self.product_serial.display_name, "quantity": "1.00",
-             "uom_name": "Units", "lot_name": lot.name, "lot_id": lot.id}
+            {
+                "product_name": self.product_serial.display_name,
+                "quantity": "1.00",
+                "uom_name": "Units",
+                "lot_name": lot.name,
+                "lot_id": lot.id,
+            }
             for lot in lots
-        ] + [{"product_name": self.product_lot.display_name, "quantity": "5.00",
-              "uom_name": "Units", "lot_name": paint.name, "lot_id": paint.id}]
+        ] + [
+            {
+                "product_name": self.product_lot.display_name,
+                "quantity": "5.00",
+                "uom_name": "Units",
+                "lot_name": paint.name,
+                "lot_id": paint.id,
+            }
+        ]
         with patch.object(
             type(self.env["account.move"]), "_get_invoiced_lot_values", lambda move: rows
         ):

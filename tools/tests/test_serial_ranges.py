@@ -1,42 +1,18 @@
-"""Tests for ``tools/serial_ranges.py``.
+"""Tests for ``tools/serial_ranges.py``, against a verbatim copy of Odoo's generator.
 
-The module is loaded by file path so the Odoo add-on package (whose ``__init__`` imports
-Odoo models) is never imported. Run from the add-on root with::
-
-    python3 -m pytest --import-mode=importlib -p no:cacheprovider tools/tests
-
-This folder deliberately has no ``__init__.py``: with one, pytest would import the test
-module as ``<addon>.tools.tests.test_date_formula`` and so import the add-on first.
+Run as ``scripts/test_static.sh`` does (``tools`` collected as a top-level package, so the
+add-on and Odoo are never imported), like ``test_lot_status.py``.
 """
 
-import importlib.util
 import re
-import sys
-import types
-from pathlib import Path
 
 import pytest
 
-_TOOLS_DIR = Path(__file__).resolve().parent.parent
-_ADDON_DIR = _TOOLS_DIR.parent
-if (_ADDON_DIR / "__init__.py").is_file():
-    # pytest imports the ``__init__.py`` of every package above a test to run its
-    # ``setup_module`` (``Package.setup``). The add-on's one defines Odoo models, which fail
-    # outside ``odoo.addons``: register an empty package under the name pytest uses instead.
-    _stub = types.ModuleType(_ADDON_DIR.name)
-    _stub.__path__ = [str(_ADDON_DIR)]
-    sys.modules.setdefault(_ADDON_DIR.name, _stub)
-
-_PATH = _TOOLS_DIR / "serial_ranges.py"
-_SPEC = importlib.util.spec_from_file_location("item_tracking_serial_ranges", _PATH)
-sr = importlib.util.module_from_spec(_SPEC)
-sys.modules[_SPEC.name] = sr  # dataclasses look the module up in sys.modules
-_SPEC.loader.exec_module(sr)
-
+from tools import serial_ranges as sr
 
 
 def generate_lot_names(first_lot, count):
-    """Odoo 18's ``stock.lot.generate_lot_names``, copied verbatim as the reference."""
+    """Odoo 18's ``stock.lot.generate_lot_names`` (its body, with ``re`` names): the reference."""
     caught_initial_number = re.findall(r"\d+", first_lot)
     if not caught_initial_number:
         return generate_lot_names(first_lot + "0", count)
