@@ -36,9 +36,10 @@ class ItemTrackingSerialList(models.AbstractModel):
     def _registration_groups(self, domain, groupby):
         """Rows of (group key records..., serial names, "Not readable" count) of the sales
         process registrations matching `domain`, grouped by `groupby`: one query."""
-        rows = self.env["sale.serial.registration"]._read_group(
-            domain, groupby, ["name:array_agg", "__count"]
-        )
+        registrations = self.env["sale.serial.registration"]
+        if not registrations.has_access("read"):
+            return
+        rows = registrations._read_group(domain, groupby, ["name:array_agg", "__count"])
         for *keys, names, count in rows:
             names = [name for name in names if name]
             yield *keys, names, count - len(names)
@@ -50,7 +51,8 @@ class ItemTrackingSerialList(models.AbstractModel):
         """What the delivery slip of `picking` prints under its lines, as a dict:
 
         - ``by_move``: {move id: block} of the sales process serials of a move, printed under
-          its first move (line) row;
+          its first move (line) row: those delivered, less the reversed and those a done
+          return brought back; on a return, those it brings back;
         - ``by_product``: {product id: block} of the same serials by product, for the
           aggregated lines, plus the ranges of the lots tracked in stock when they are
           compressed;
@@ -70,8 +72,8 @@ class ItemTrackingSerialList(models.AbstractModel):
         ):
             if return_move in moves:
                 move = return_move  # the serials that a return brings back
-            elif state == "reversed" or move not in moves:
-                continue
+            elif move not in moves or state == "reversed" or return_move.state == "done":
+                continue  # units since returned print on the return, not on the delivery
             for key, target in ((move.id, by_move_names), (move.product_id.id, by_product_names)):
                 entry = target.setdefault(key, [[], 0])
                 entry[0] += names

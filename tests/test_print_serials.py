@@ -93,6 +93,31 @@ class TestPrintSerials(ItemTrackingCommon):
         )
         self.assertIn("Serial Numbers: SN-0001 - SN-0100 (100), SN-0105", self._text(content))
 
+    def test_return_slip_prints_the_returned_serials_not_the_delivery(self):
+        picking, move = self._sales_delivery(3)
+        back = self._create_picking(
+            self.warehouse.in_type_id,
+            self.product_sales,
+            1,
+            location=self.customer_location,
+            location_dest=self.stock_location,
+        )
+        self._register(["RT-1", "RT-2"], move_id=move.id, picking_id=picking.id)
+        self._register(
+            ["RT-3"], move_id=move.id, picking_id=picking.id, return_move_id=back.move_ids.id
+        )
+        back.move_ids.quantity = 1
+        back.move_ids.picked = True
+        self._validate(back)
+
+        self.assertEqual(
+            self._serial_spans(self._render("stock.report_deliveryslip", picking)),
+            ["RT-1 - RT-2 (2)"],
+        )
+        self.assertEqual(
+            self._serial_spans(self._render("stock.report_deliveryslip", back)), ["RT-3"]
+        )
+
     def test_delivery_slip_done_prints_sales_serials_and_stock_lots_as_vanilla(self):
         lots = [self._create_lot(self.product_serial, f"DR-{n}") for n in (1, 2, 3)]
         for lot in lots:
@@ -240,4 +265,34 @@ class TestPrintSerials(ItemTrackingCommon):
                 [self.product_serial.display_name, "40.00", "DR-0001 - DR-0040 (40)"],
                 [self.product_lot.display_name, "5.00", "PAINT-A"],
             ],
+        )
+
+    def test_invoice_of_a_sale_prints_its_delivered_serials_as_one_range(self):
+        """Through Odoo's own _get_invoiced_lot_values: a sale of 12 serials, delivered and
+        invoiced, prints one SN/LN row."""
+        lots = [self._create_lot(self.product_serial, f"SO-{n:03d}") for n in range(1, 13)]
+        for lot in lots:
+            self._put_in_stock(self.product_serial, lot)
+        self.product_serial.invoice_policy = "delivery"
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.partner.id,
+                "order_line": [
+                    Command.create({"product_id": self.product_serial.id, "product_uom_qty": 12})
+                ],
+            }
+        )
+        order.action_confirm()
+        self._set_lines(order.picking_ids, [{"lot_id": lot} for lot in lots])
+        self._validate(order.picking_ids)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self._set_group(LOT_ON_INVOICE, True)
+
+        content = self._render("account.report_invoice", invoice)
+
+        table = html.fromstring(content).xpath("//table[@name='invoice_snln_table']")[0]
+        self.assertEqual(
+            [" ".join(tr.xpath("td")[-1].text_content().split()) for tr in table.xpath("tbody/tr")],
+            ["SO-001 - SO-012 (12)"],
         )
