@@ -9,7 +9,7 @@ produce from its first name: ``SN-0001`` and 99 more give ``SN-0001 - SN-0100 (1
 import re
 from dataclasses import dataclass
 
-_DIGITS = r"\d+"
+_DIGITS = re.compile(r"\d+")
 _CHUNKS = re.compile(r"(\d+)")
 
 
@@ -26,20 +26,26 @@ def split_serial(name):
     """Return ``(prefix, number, suffix)`` of ``name`` as ``stock.lot.generate_lot_names``
     splits it; ``number`` is the digit string (zeros kept) or ``""`` when ``name`` has no
     digit, and then the prefix is the whole name."""
-    numbers = re.findall(_DIGITS, name)
+    numbers = _DIGITS.findall(name)
     if not numbers:
         return name, "", ""
     initial_number = numbers[-1]
-    # The generator splits on the digit string itself: it may also occur earlier in the name
-    # (BAV023B00001S00001), so the prefix is everything but the last piece, joined back.
-    splitted = re.split(initial_number, name)
+    # The generator splits on the digit string itself (``re.split(initial_number, name)``,
+    # the same as str.split for a pattern of digits, without compiling one pattern a number):
+    # it may also occur earlier in the name (BAV023B00001S00001), so the prefix is everything
+    # but the last piece, joined back.
+    splitted = name.split(initial_number)
     return initial_number.join(splitted[:-1]), initial_number, splitted[-1]
 
 
 def next_serial(name):
     """The name the generator gives after ``name`` (zero-padded to the same width, wider only
     on overflow), or ``None`` for a name without digits: such a name is never in a range."""
-    prefix, number, suffix = split_serial(name)
+    return _next_of(split_serial(name))
+
+
+def _next_of(parts):
+    prefix, number, suffix = parts
     if not number:
         return None
     return f"{prefix}{str(int(number) + 1).zfill(len(number))}{suffix}"
@@ -54,9 +60,16 @@ def natural_key(text):
     )
 
 
-def _sort_key(name):
-    prefix, number, suffix = split_serial(name)
-    return natural_key(prefix), natural_key(suffix), int(number) if number else -1, name
+def _sort_key(name, parts=None, natural_keys=None):
+    """Names sorted by prefix and suffix (naturally), then number; `natural_keys` caches the
+    natural keys of the few prefixes and suffixes that a long list repeats."""
+    prefix, number, suffix = parts or split_serial(name)
+    if natural_keys is None:
+        natural_keys = {}
+    for text in (prefix, suffix):
+        if text not in natural_keys:
+            natural_keys[text] = natural_key(text)
+    return natural_keys[prefix], natural_keys[suffix], int(number) if number else -1, name
 
 
 def compress_serials(names):
@@ -69,7 +82,9 @@ def compress_serials(names):
     """
     runs = []
     open_runs = {}  # the name that would extend a run -> index of that run in `runs`
-    for name in sorted({n for n in names if n}, key=_sort_key):
+    parts = {name: split_serial(name) for name in names if name}
+    natural_keys = {}
+    for name in sorted(parts, key=lambda name: _sort_key(name, parts[name], natural_keys)):
         index = open_runs.pop(name, None)
         if index is None:
             runs.append([name, name, 1])
@@ -77,7 +92,7 @@ def compress_serials(names):
         else:
             runs[index][1] = name
             runs[index][2] += 1
-        following = next_serial(name)
+        following = _next_of(parts[name])
         if following is not None:
             open_runs[following] = index
     duplicates = len([n for n in names if n]) - sum(run[2] for run in runs)
