@@ -42,7 +42,11 @@ class TestPrintSerials(ItemTrackingCommon):
         return self.env["sale.serial.registration"].sudo().create(vals_list)
 
     def _render(self, report, records):
-        content, _type = self.env["ir.actions.report"]._render_qweb_html(report, records.ids)
+        content, _type = (
+            self.env["ir.actions.report"]
+            .with_env(records.env)
+            ._render_qweb_html(report, records.ids)
+        )
         return content.decode()
 
     @staticmethod
@@ -92,6 +96,10 @@ class TestPrintSerials(ItemTrackingCommon):
             "printed without the lots-on-delivery-slip setting; reversed serials left out",
         )
         self.assertIn("Serial Numbers: SN-0001 - SN-0100 (100), SN-0105", self._text(content))
+        as_stock_user = self._render(
+            "stock.report_deliveryslip", picking.with_user(self.lowest_user)
+        )
+        self.assertEqual(self._serial_spans(as_stock_user), self._serial_spans(content))
 
     def test_return_slip_prints_the_returned_serials_not_the_delivery(self):
         picking, move = self._sales_delivery(3)
