@@ -24,3 +24,4 @@ from . import account_move
 from . import account_move_line
 from . import sale_order
 from . import sale_order_line
+from . import item_tracking_serial_list
