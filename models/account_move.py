@@ -55,8 +55,8 @@ class AccountMove(models.Model):
                 lambda ln: ln.sale_line_ids and not ln.serial_registration_manual
             )._item_tracking_propose_registrations()
             missing = lines.filtered(
-                lambda ln: len(ln.serial_registration_ids) < int(ln._item_tracking_units() + 1e-6)
-                and not ln.product_id.product_tmpl_id.item_tracking_code_id.blank_issue_allowed
+                lambda ln: len(ln.serial_registration_ids) < ln._item_tracking_expected_serials()
+                and not ln._item_tracking_blank_issue_allowed()
             )
             if missing:
                 wizard = self.env["stock.picking.register.serials"].create({"invoice_id": move.id})
@@ -92,8 +92,8 @@ class AccountMove(models.Model):
             lines = move.invoice_line_ids.filtered("serial_registration_ids")
             for line in lines:
                 registrations = line.serial_registration_ids
-                units = line._item_tracking_units()
-                if len(registrations) > units + 1e-6:
+                units = line._item_tracking_expected_serials()
+                if len(registrations) > units:
                     errors.append(
                         self.env._(
                             "%(invoice)s, %(product)s: %(count)s serial numbers for a quantity "
@@ -109,7 +109,7 @@ class AccountMove(models.Model):
                         r.sale_line_id and r.sale_line_id not in line.sale_line_ids
                     )
                     or r.state != "registered"
-                    or r.product_id != line.product_id
+                    or r.product_id not in line._item_tracking_serial_products()
                 )
                 if wrong:
                     errors.append(
@@ -179,6 +179,19 @@ class AccountMove(models.Model):
                     and (not line.sale_line_ids or o.sale_line_ids & line.sale_line_ids)
                 )
                 candidates = origin.serial_registration_ids.filtered(lambda r: not r.refund_line_id)
+                if not refund.reversed_entry_id and line.sale_line_ids:
+                    # A credit note for a return: the serials that came back first.
+                    candidates = (
+                        self.env["sale.serial.registration"]
+                        .search(
+                            [
+                                ("sale_line_id", "in", line.sale_line_ids.ids),
+                                ("refund_line_id", "=", False),
+                                ("invoice_line_id.parent_state", "=", "posted"),
+                            ]
+                        )
+                        .sorted(lambda r: (r.state != "reversed", r.id))
+                    )
                 wanted = int(line._item_tracking_units() + 1e-6)
                 candidates[:wanted].sudo().write({"refund_line_id": line.id})
 

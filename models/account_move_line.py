@@ -35,7 +35,10 @@ class AccountMoveLine(models.Model):
         return self.filtered(
             lambda ln: ln.display_type == "product"
             and ln.move_id.move_type == "out_invoice"
-            and ln.product_id.product_tmpl_id.item_tracking_code_id.scope == "sales"
+            and (
+                ln.product_id.product_tmpl_id.item_tracking_code_id.scope == "sales"
+                or ln._item_tracking_kit_components()
+            )
         )
 
     def _item_tracking_units(self):
@@ -43,6 +46,47 @@ class AccountMoveLine(models.Model):
         return self.product_uom_id._compute_quantity(
             self.quantity, self.product_id.uom_id, round=False
         )
+
+    def _item_tracking_kit_components(self):
+        """{component: quantity per kit} of the components with sales-process serials of a
+        kit (phantom BoM) line; empty for other lines. The kit's delivery registers them."""
+        self.ensure_one()
+        product = self.product_id
+        if not product or not product.bom_ids.filtered(lambda b: b.type == "phantom"):
+            return {}
+        bom = self.env["mrp.bom"]._bom_find(
+            product, bom_type="phantom", company_id=self.company_id.id
+        )[product]
+        if not bom:
+            return {}
+        _boms, bom_lines = bom.explode(product, 1)
+        components = {}
+        for bom_line, data in bom_lines:
+            component = bom_line.product_id
+            if component.product_tmpl_id.item_tracking_code_id.scope == "sales":
+                components[component] = components.get(component, 0.0) + (
+                    bom_line.product_uom_id._compute_quantity(data["qty"], component.uom_id)
+                )
+        return components
+
+    def _item_tracking_serial_products(self):
+        self.ensure_one()
+        components = self._item_tracking_kit_components()
+        return self.product_id.browse([p.id for p in components]) if components else self.product_id
+
+    def _item_tracking_expected_serials(self):
+        """How many serials the line invoices: one per unit, or per kit component unit."""
+        self.ensure_one()
+        units = self._item_tracking_units()
+        components = self._item_tracking_kit_components()
+        if components:
+            units *= sum(components.values())
+        return int(units + 1e-6)
+
+    def _item_tracking_blank_issue_allowed(self):
+        self.ensure_one()
+        codes = self._item_tracking_serial_products().product_tmpl_id.item_tracking_code_id
+        return bool(codes) and all(codes.mapped("blank_issue_allowed"))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -53,9 +97,7 @@ class AccountMoveLine(models.Model):
         return lines
 
     def write(self, vals):
-        manual = "serial_registration_ids" in vals and not self.env.context.get(
-            "item_tracking_proposal"
-        )
+        manual = "serial_registration_ids" in vals
         if manual:
             vals = dict(vals, serial_registration_manual=True)
         res = super().write(vals)
@@ -83,21 +125,19 @@ class AccountMoveLine(models.Model):
             ]
         ).sorted(lambda r: (r.move_id.date, r.move_id.id, r.id))
         for line in self:
-            wanted = int(line._item_tracking_units() + 1e-6)
+            wanted = line._item_tracking_expected_serials()
+            products = line._item_tracking_serial_products()
             mine = available.filtered(
-                lambda r, line=line: r.sale_line_id in line.sale_line_ids
-                and r.product_id == line.product_id
+                lambda r, line=line, products=products: r.sale_line_id in line.sale_line_ids
+                and r.product_id in products
             )[: max(wanted, 0)]
             available -= mine
             current = line.serial_registration_ids
             if current == mine:
                 continue
-            (current - mine).with_context(item_tracking_proposal=True).write(
-                {"invoice_line_id": False}
-            )
-            (mine - current).with_context(item_tracking_proposal=True).write(
-                {"invoice_line_id": line.id}
-            )
+            # The proposal is the add-on's own bookkeeping of lines the user may edit.
+            (current - mine).sudo().write({"invoice_line_id": False})
+            (mine - current).sudo().write({"invoice_line_id": line.id})
 
     def _item_tracking_refund_lines(self):
         return self.filtered(

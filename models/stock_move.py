@@ -157,7 +157,7 @@ class StockMove(models.Model):
             del available[:missing]
             taken.sudo().write({"move_id": move.id, "picking_id": move.picking_id.id})
 
-    def _item_tracking_check_delivery_registrations(self):
+    def _item_tracking_check_delivery_registrations(self, check_missing=True):
         """R002-09/10: never more serials than units shipped. When the units were invoiced
         before the delivery (no dialog stopped the posting), serial number control applies
         here: one serial or one Not readable registration per unit (R002-04, R002-15),
@@ -178,7 +178,8 @@ class StockMove(models.Model):
                 continue
             code = move.product_id.product_tmpl_id.item_tracking_code_id
             if (
-                count < int(round(units))
+                check_missing
+                and count < int(round(units))
                 and not code.blank_issue_allowed
                 and move._item_tracking_invoiced_units() >= units - 1e-6
             ):

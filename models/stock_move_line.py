@@ -173,6 +173,10 @@ class StockMoveLine(models.Model):
             )
         if errors:
             raise UserError("\n\n".join(errors))
+        # A done delivery can't be edited below its registered sales-process serials.
+        self.move_id._item_tracking_registration_moves()._item_tracking_check_delivery_registrations(
+            check_missing=False
+        )
         lots._item_tracking_recompute()
 
     @api.model

@@ -146,6 +146,15 @@ class TestDeliveryRegistration(SalesSerialCommon):
             picking.with_context(serial_registration_picking_ids=picking.ids).button_validate()
         self.assertEqual(picking.state, "assigned")
 
+    def test_done_delivery_cant_be_edited_below_its_serials(self):
+        """A done line edited to fewer units than registered serials is refused (every
+        path that moves stock obeys the rules)."""
+        picking = self._order(qty=2).picking_ids
+        self._validate_with_serials(picking, ["DE-1", "DE-2"])
+        with self.assertRefused("More serial numbers are registered than the quantity shipped"):
+            picking.move_ids.move_line_ids.with_user(self.stock_user).write({"quantity": 1})
+        self.assertEqual(picking.move_ids.quantity, 2)
+
     def test_duplicates_named_in_one_message(self):
         """Duplicates within the list and against existing registrations, all named."""
         first = self._order(qty=1).picking_ids
@@ -289,6 +298,11 @@ class TestDeliveryRegistration(SalesSerialCommon):
         regs = picking.serial_registration_ids
         self.assertEqual(regs.product_id, self.router)
         self.assertEqual(regs.sale_line_id, order.order_line)
+        # the kit's invoice line invoices its components' serials
+        invoice = order._create_invoices()
+        self.assertEqual(invoice.invoice_line_ids.serial_registration_ids, regs)
+        invoice.action_post()
+        self.assertEqual(set(regs.mapped("state")), {"invoiced"})
 
 
 class TestNotReadable(SalesSerialCommon):
@@ -555,6 +569,28 @@ class TestCorrections(SalesSerialCommon):
         invoice.button_draft()
         with self.assertRefused("can't be changed"):
             credited.write({"name": "CN-X"})
+
+    def test_credit_note_of_a_return_locks_the_returned_serials(self):
+        """R002-22/24: a return, then the order's credit note for it: the returned serial is
+        credited and locked, the others stay changeable."""
+        order = self._delivered(["RC-1", "RC-2"])
+        order._create_invoices().action_post()
+        picking = order.picking_ids
+        rc2 = self.Registration.search([("name", "=", "RC-2")])
+        wizard = Form(
+            self.env["stock.return.picking"].with_context(
+                active_id=picking.id, active_model="stock.picking"
+            )
+        ).save()
+        wizard.product_return_moves.quantity = 1
+        wizard.product_return_moves.serial_registration_ids = rc2
+        ret = self.env["stock.picking"].browse(wizard.action_create_returns()["res_id"])
+        ret.button_validate()
+        self.assertEqual(rc2.state, "reversed")
+        refund = order._create_invoices(final=True)
+        self.assertEqual(refund.move_type, "out_refund")
+        refund.action_post()
+        self.assertEqual(refund.invoice_line_ids.refund_registration_ids, rc2)
 
     def test_state_and_links_cant_be_typed(self):
         """Statuses and links are kept by documents, not typed over RPC."""

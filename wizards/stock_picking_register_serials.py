@@ -128,7 +128,29 @@ class StockPickingRegisterSerials(models.TransientModel):
             if target.state == "done" or target.quantity:
                 return target._item_tracking_units()
             return target._item_tracking_units(target.product_uom_qty)
-        return target._item_tracking_units()
+        return target._item_tracking_expected_serials()
+
+    def _item_tracking_target_blank_allowed(self, target):
+        if target._name == "stock.move":
+            return target.product_id.product_tmpl_id.item_tracking_code_id.blank_issue_allowed
+        return target._item_tracking_blank_issue_allowed()
+
+    def _item_tracking_target_product(self, target):
+        """The product whose serials a line registers: for a kit invoice line, its one
+        component with sales-process serials (a kit of several registers on delivery)."""
+        if target._name == "stock.move":
+            return target.product_id
+        products = target._item_tracking_serial_products()
+        if len(products) > 1:
+            raise UserError(
+                self.env._(
+                    "%(kit)s has several components with serial numbers (%(components)s): "
+                    "register them on its delivery.",
+                    kit=target.product_id.display_name,
+                    components=", ".join(products.mapped("display_name")),
+                )
+            )
+        return products
 
     def _item_tracking_target_registrations(self, target):
         if target._name == "stock.move":
@@ -475,9 +497,7 @@ class StockPickingRegisterSerials(models.TransientModel):
                     )
                 )
             elif (
-                complete
-                and count < units
-                and not target.product_id.product_tmpl_id.item_tracking_code_id.blank_issue_allowed
+                complete and count < units and not self._item_tracking_target_blank_allowed(target)
             ):
                 errors.append(
                     self.env._(
@@ -549,7 +569,7 @@ class StockPickingRegisterSerials(models.TransientModel):
         vals.update(
             name=name,
             not_readable=not name,
-            product_id=target.product_id.id,
+            product_id=self._item_tracking_target_product(target).id,
             company_id=target.company_id.id,
             sale_line_id=sale_line.id,
             partner_id=partner.commercial_partner_id.id,
