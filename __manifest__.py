@@ -52,6 +52,7 @@
     "demo": [
         "demo/item_tracking_demo.xml",
         "demo/item_tracking_assembly_demo.xml",
+        "demo/item_tracking_sales_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
     "assets": {

@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.tests import HttpCase, tagged
 
 
@@ -75,3 +76,56 @@ class TestItemTrackingTours(HttpCase):
             consumed,
             {units[0].name: "TOUR-M-1", units[1].name: "TOUR-M-9", units[2].name: "TOUR-M-3"},
         )
+
+    def test_sales_serials_tour(self):
+        """Sales-process serials in the browser (issue 14): scan three serials on the
+        delivery (Enter and Tab), remove one in Remove mode, validate; Create Invoice
+        proposes the two delivered serials on the invoice line."""
+        code = self.env["item.tracking.code"].create({"name": "Tour SN sales", "scope": "sales"})
+        router = self.env["product.product"].create(
+            {
+                "name": "Tour router",
+                "is_storable": True,
+                "item_tracking_code_id": code.id,
+                "invoice_policy": "delivery",
+                "list_price": 80.0,
+            }
+        )
+        warehouse = self.env["stock.warehouse"].search(
+            [("company_id", "=", self.env.company.id)], limit=1
+        )
+        self.env["stock.quant"]._update_available_quantity(router, warehouse.lot_stock_id, 5)
+        partner = self.env["res.partner"].create({"name": "Tour customer"})
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "warehouse_id": warehouse.id,
+                "order_line": [Command.create({"product_id": router.id, "product_uom_qty": 2})],
+            }
+        )
+        order.action_confirm()
+        picking = order.picking_ids
+        self.assertEqual(picking.state, "assigned")
+        self.start_tour(
+            f"/odoo/action-stock.action_picking_tree_all/{picking.id}",
+            "stock_item_tracking_sales_serials_tour",
+            login="admin",
+        )
+        self.assertEqual(picking.state, "done")
+        registrations = self.env["sale.serial.registration"].search(
+            [("sale_line_id", "=", order.order_line.id)]
+        )
+        self.assertEqual(sorted(registrations.mapped("name")), ["TOUR-SN-1", "TOUR-SN-3"])
+        self.assertEqual(registrations, picking.serial_registration_ids)
+        self.assertFalse(
+            self.env["sale.serial.registration"].search([("name", "=", "TOUR-SN-2")]),
+            "the serial removed in the dialog is not registered",
+        )
+        self.start_tour(
+            f"/odoo/action-sale.action_orders/{order.id}",
+            "stock_item_tracking_sales_serials_invoice_tour",
+            login="admin",
+        )
+        invoice = order.invoice_ids
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(invoice.invoice_line_ids.serial_registration_ids, registrations)
