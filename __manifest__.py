@@ -42,6 +42,7 @@
         "views/mrp_production_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
+        "views/account_move_views.xml",
         "views/item_tracking_menus.xml",
     ],
     "demo": [

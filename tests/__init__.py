@@ -18,3 +18,4 @@ from . import test_genealogy
 from . import test_recall
 from . import test_unit_cost
 from . import test_zz_concurrency
+from . import test_invoice_lots
