@@ -40,8 +40,11 @@ class AccountMove(models.Model):
             lambda m: m.reversed_entry_id and m.move_type in LOT_ALLOCATION_MOVE_TYPES
         ):
             origins = defaultdict(list)
-            for line in move.reversed_entry_id.invoice_line_ids._filter_lot_allocation_lines(
-            ).sorted("id"):
+            for (
+                line
+            ) in move.reversed_entry_id.invoice_line_ids._filter_lot_allocation_lines().sorted(
+                "id"
+            ):
                 origins[line.product_id].append(line)
             for line in move.invoice_line_ids._filter_lot_allocation_lines().sorted("id"):
                 if origins[line.product_id]:

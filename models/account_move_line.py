@@ -131,12 +131,14 @@ class AccountMoveLine(models.Model):
         kits = {}
         kit_lines = self.filtered(lambda line: line.product_id.is_kits)
         for company in kit_lines.company_id:
-            company_lines = kit_lines.filtered(lambda line: line.company_id == company)
+            company_lines = kit_lines.filtered(
+                lambda line, company=company: line.company_id == company
+            )
             # BoMs read as a system fact: an invoicing user may have no manufacturing access.
             kits.update(
-                self.env["mrp.bom"].sudo()._bom_find(
-                    company_lines.product_id, company_id=company.id, bom_type="phantom"
-                )
+                self.env["mrp.bom"]
+                .sudo()
+                ._bom_find(company_lines.product_id, company_id=company.id, bom_type="phantom")
             )
         for line in self:
             product = line.product_id
@@ -147,8 +149,10 @@ class AccountMoveLine(models.Model):
                 kit_qty = product.uom_id._compute_quantity(qty, bom.product_uom_id, round=False)
                 __, bom_lines = bom.explode(product, kit_qty / bom.product_qty)
                 for bom_line, data in bom_lines:
-                    qties[bom_line.product_id.with_env(self.env)] += bom_line.product_uom_id._compute_quantity(
-                        data["qty"], bom_line.product_id.uom_id
+                    qties[bom_line.product_id.with_env(self.env)] += (
+                        bom_line.product_uom_id._compute_quantity(
+                            data["qty"], bom_line.product_id.uom_id
+                        )
                     )
             elif product.tracking != "none":
                 qties[product] += qty
@@ -178,10 +182,18 @@ class AccountMoveLine(models.Model):
         exclude = self.browse() if fill else self
         bills = self.filtered(lambda line: line.move_id.move_type in BILL_MOVE_TYPES)
         for order_lines, link, usage, path in (
-            ((self - bills).sale_line_ids, "sale_line_id", "customer",
-             "account_move_line_id.sale_line_ids"),
-            (bills.purchase_line_id, "purchase_line_id", "supplier",
-             "account_move_line_id.purchase_line_id"),
+            (
+                (self - bills).sale_line_ids,
+                "sale_line_id",
+                "customer",
+                "account_move_line_id.sale_line_ids",
+            ),
+            (
+                bills.purchase_line_id,
+                "purchase_line_id",
+                "supplier",
+                "account_move_line_id.purchase_line_id",
+            ),
         ):
             if order_lines:
                 self._read_lot_allocation_stock(state, order_lines, link, usage)
@@ -196,15 +208,26 @@ class AccountMoveLine(models.Model):
         in the product's unit; the lots listed in the order of their first move each way.
         One search for all lines, read as a system fact (an invoicing user may have no
         stock access)."""
-        smls = self.env["stock.move.line"].sudo().search_fetch(
-            [
-                (f"move_id.{link}", "in", order_lines.ids),
-                ("state", "=", "done"),
-                ("lot_id", "!=", False),
-            ],
-            ["move_id", "lot_id", "product_id", "quantity", "product_uom_id", "location_id",
-             "location_dest_id"],
-            order="date, id",
+        smls = (
+            self.env["stock.move.line"]
+            .sudo()
+            .search_fetch(
+                [
+                    (f"move_id.{link}", "in", order_lines.ids),
+                    ("state", "=", "done"),
+                    ("lot_id", "!=", False),
+                ],
+                [
+                    "move_id",
+                    "lot_id",
+                    "product_id",
+                    "quantity",
+                    "product_uom_id",
+                    "location_id",
+                    "location_dest_id",
+                ],
+                order="date, id",
+            )
         )
         for sml in smls:
             source_usage = sml.location_id.usage
@@ -229,14 +252,18 @@ class AccountMoveLine(models.Model):
     def _read_lot_allocation_billed(self, state, order_lines, path, exclude, posted_only):
         """Net quantities per lot stored on the invoice lines of `order_lines` (invoices minus
         credit notes), the lines of `exclude` left out."""
-        groups = self.env["account.move.line.lot"].sudo()._read_group(
-            [
-                (path, "in", order_lines.ids),
-                ("account_move_line_id", "not in", exclude.ids),
-                self._lot_allocation_state_domain(posted_only),
-            ],
-            ["account_move_line_id", "lot_id"],
-            ["quantity:sum"],
+        groups = (
+            self.env["account.move.line.lot"]
+            .sudo()
+            ._read_group(
+                [
+                    (path, "in", order_lines.ids),
+                    ("account_move_line_id", "not in", exclude.ids),
+                    self._lot_allocation_state_domain(posted_only),
+                ],
+                ["account_move_line_id", "lot_id"],
+                ["quantity:sum"],
+            )
         )
         for line, lot, qty in groups:
             line = line.with_env(self.env)
@@ -309,9 +336,10 @@ class AccountMoveLine(models.Model):
             product = lot.product_id
             rounding = product.uom_id.rounding
             need = remaining.get(product, 0.0)
-            if float_compare(need, 0.0, precision_rounding=rounding) <= 0 or float_compare(
-                available, 0.0, precision_rounding=rounding
-            ) <= 0:
+            if (
+                float_compare(need, 0.0, precision_rounding=rounding) <= 0
+                or float_compare(available, 0.0, precision_rounding=rounding) <= 0
+            ):
                 continue
             qty = float_round(min(need, available), precision_rounding=rounding)
             remaining[product] = need - qty
@@ -355,8 +383,12 @@ class AccountMoveLine(models.Model):
             for lot, qty in taken.items():
                 sequence += 1
                 vals_list.append(
-                    {"account_move_line_id": line.id, "lot_id": lot.id, "quantity": qty,
-                     "sequence": sequence}
+                    {
+                        "account_move_line_id": line.id,
+                        "lot_id": lot.id,
+                        "quantity": qty,
+                        "sequence": sequence,
+                    }
                 )
         to_unlink.unlink()
         Allocation.create(vals_list)
@@ -378,13 +410,25 @@ class AccountMoveLine(models.Model):
                 allocated[allocation.product_id] += allocation.quantity
             target = targets[line]
             for product, qty in allocated.items():
-                if float_compare(
-                    qty, target.get(product, 0.0), precision_rounding=product.uom_id.rounding
-                ) > 0:
-                    over.append((line, allocations.filtered(lambda a: a.product_id == product)))
+                if (
+                    float_compare(
+                        qty, target.get(product, 0.0), precision_rounding=product.uom_id.rounding
+                    )
+                    > 0
+                ):
+                    over.append(
+                        (
+                            line,
+                            allocations.filtered(
+                                lambda a, product=product: a.product_id == product
+                            ),
+                        )
+                    )
             refund = line.move_id.move_type in ("out_refund", "in_refund")
-            if refund and not line.lot_origin_line_id or not (
-                line.lot_origin_line_id or line._get_lot_allocation_sources()
+            if (
+                refund
+                and not line.lot_origin_line_id
+                or not (line.lot_origin_line_id or line._get_lot_allocation_sources())
             ):
                 continue  # nothing to check against (a credit note of a return, no order)
             available = defaultdict(float)
@@ -393,9 +437,10 @@ class AccountMoveLine(models.Model):
                 available[lot] += max(qty, 0.0)
                 counters[lot].append((counter, sign))
             wrong = allocations.filtered(
-                lambda a: float_compare(
+                lambda a, available=available: float_compare(
                     a.quantity, available[a.lot_id], precision_rounding=a.product_uom_id.rounding
-                ) > 0
+                )
+                > 0
             )
             if wrong:
                 unavailable.append((line, wrong))

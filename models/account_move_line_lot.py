@@ -27,7 +27,11 @@ class AccountMoveLineLot(models.Model):
     # The lot's product: the line's product, or a component of the kit that the line invoices.
     product_id = fields.Many2one(related="lot_id.product_id", store=True)
     lot_id = fields.Many2one(
-        "stock.lot", "Lot/Serial Number", required=True, index=True, check_company=True,
+        "stock.lot",
+        "Lot/Serial Number",
+        required=True,
+        index=True,
+        check_company=True,
         ondelete="restrict",
     )
     # Read as Odoo prints the lot of an invoice (lot.sudo()): invoicing users may lack stock

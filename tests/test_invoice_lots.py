@@ -1,7 +1,7 @@
 import re
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import html2plaintext
 
@@ -33,7 +33,10 @@ class TestInvoiceLots(ItemTrackingCommon):
         for serial in cls.serials:
             cls._put_in_stock(cls.product_serial, serial)
         cls.lot_a, cls.lot_b = cls.env["stock.lot"].create(
-            [{"name": name, "product_id": cls.product_lot.id} for name in ("LOT-INV-A", "LOT-INV-B")]
+            [
+                {"name": name, "product_id": cls.product_lot.id}
+                for name in ("LOT-INV-A", "LOT-INV-B")
+            ]
         )
         cls._put_in_stock(cls.product_lot, cls.lot_a, 30)
         cls._put_in_stock(cls.product_lot, cls.lot_b, 30)
@@ -87,12 +90,16 @@ class TestInvoiceLots(ItemTrackingCommon):
         return re.sub(r"\[\d+\] data:\S+", "", html2plaintext(html.decode()))
 
     def _set_quantity(self, move, qty):
-        move.write({"invoice_line_ids": [Command.update(move.invoice_line_ids.id, {"quantity": qty})]})
+        move.write(
+            {"invoice_line_ids": [Command.update(move.invoice_line_ids.id, {"quantity": qty})]}
+        )
 
     def _refund(self, invoice):
-        wizard = self.env["account.move.reversal"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({"journal_id": invoice.journal_id.id, "reason": "test"})
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "test"})
+        )
         wizard.refund_moves()
         return wizard.new_move_ids
 
@@ -158,10 +165,20 @@ class TestInvoiceLots(ItemTrackingCommon):
             {
                 "partner_id": self.partner.id,
                 "order_line": [
-                    Command.create({"product_id": self.product_serial.id, "product_uom_qty": 1,
-                                    "name": "First"}),
-                    Command.create({"product_id": self.product_serial.id, "product_uom_qty": 2,
-                                    "name": "Second"}),
+                    Command.create(
+                        {
+                            "product_id": self.product_serial.id,
+                            "product_uom_qty": 1,
+                            "name": "First",
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "product_id": self.product_serial.id,
+                            "product_uom_qty": 2,
+                            "name": "Second",
+                        }
+                    ),
                 ],
             }
         )
@@ -174,9 +191,15 @@ class TestInvoiceLots(ItemTrackingCommon):
         move_second.move_line_ids.unlink()
         self.env["stock.move.line"].create(
             [
-                {"move_id": move.id, "picking_id": picking.id, "lot_id": lot.id, "quantity": 1,
-                 "product_id": self.product_serial.id, "location_id": move.location_id.id,
-                 "location_dest_id": move.location_dest_id.id}
+                {
+                    "move_id": move.id,
+                    "picking_id": picking.id,
+                    "lot_id": lot.id,
+                    "quantity": 1,
+                    "product_id": self.product_serial.id,
+                    "location_id": move.location_id.id,
+                    "location_dest_id": move.location_dest_id.id,
+                }
                 for move, lot in ((move_first, s3), (move_second, s1), (move_second, s2))
             ]
         )
@@ -213,9 +236,11 @@ class TestInvoiceLots(ItemTrackingCommon):
         self._deliver(order.picking_ids, [(s1, 1)])
         invoice = order._create_invoices()
         invoice.action_post()
-        wizard = self.env["account.move.reversal"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({"journal_id": invoice.journal_id.id})
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id})
+        )
         new_invoice = self.env["account.move"].browse(wizard.modify_moves()["res_id"])
         refund = invoice.reversal_move_ids
         self.assertEqual(refund.state, "posted")
@@ -276,8 +301,9 @@ class TestInvoiceLots(ItemTrackingCommon):
             {
                 "product_tmpl_id": kit.product_tmpl_id.id,
                 "type": "phantom",
-                "bom_line_ids": [Command.create({"product_id": self.product_lot.id,
-                                                 "product_qty": 2})],
+                "bom_line_ids": [
+                    Command.create({"product_id": self.product_lot.id, "product_qty": 2})
+                ],
             }
         )
         order = self._sell(kit, 3)
@@ -324,25 +350,35 @@ class TestInvoiceLots(ItemTrackingCommon):
         self._deliver(order.picking_ids, [(self.lot_a, 5)])
         invoice = order._create_invoices()
         line = invoice.invoice_line_ids.with_user(self.invoicing_user)
-        line.write({"lot_allocation_ids": [Command.update(line.lot_allocation_ids.id,
-                                                          {"quantity": 6})]})
+        line.write(
+            {"lot_allocation_ids": [Command.update(line.lot_allocation_ids.id, {"quantity": 6})]}
+        )
         with self.assertRefused(r"(?s)add up to more.*LOT-INV-A"):
             invoice.action_post()
         self.assertEqual(invoice.state, "draft")
         self.assertEqual(self._stored(invoice), [(self.lot_a.name, 6)])
         # A lot this order never delivered is refused too.
-        line.write({"lot_allocation_ids": [
-            Command.update(line.lot_allocation_ids.id, {"quantity": 4}),
-            Command.create({"lot_id": self.lot_b.id, "quantity": 1}),
-        ]})
+        line.write(
+            {
+                "lot_allocation_ids": [
+                    Command.update(line.lot_allocation_ids.id, {"quantity": 4}),
+                    Command.create({"lot_id": self.lot_b.id, "quantity": 1}),
+                ]
+            }
+        )
         with self.assertRefused(r"(?s)not delivered.*LOT-INV-B"):
             invoice.action_post()
         self.assertEqual(invoice.state, "draft")
         self.assertEqual(self._stored(invoice), [(self.lot_a.name, 4), (self.lot_b.name, 1)])
         # A lot of another product is refused at once.
         with self.assertRefused("not of a product"):
-            line.write({"lot_allocation_ids": [Command.create({"lot_id": self.serials[0].id,
-                                                               "quantity": 1})]})
+            line.write(
+                {
+                    "lot_allocation_ids": [
+                        Command.create({"lot_id": self.serials[0].id, "quantity": 1})
+                    ]
+                }
+            )
         line.write({"lot_allocation_ids": [Command.unlink(line.lot_allocation_ids[1].id)]})
         invoice.action_post()
         self.assertEqual(self._stored(invoice), [(self.lot_a.name, 4)])
@@ -371,8 +407,11 @@ class TestInvoiceLots(ItemTrackingCommon):
         allocation = invoice.invoice_line_ids.lot_allocation_ids
         other = self.env["res.company"].create({"name": "Other company (lots)"})
         other_user = new_test_user(
-            self.env, "sit_other_invoicing", groups="account.group_account_invoice",
-            company_id=other.id, company_ids=[Command.set(other.ids)],
+            self.env,
+            "sit_other_invoicing",
+            groups="account.group_account_invoice",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
         )
         Allocation = self.env["account.move.line.lot"].with_user(other_user)
         self.assertFalse(Allocation.search([("id", "=", allocation.id)]))
@@ -385,14 +424,17 @@ class TestInvoiceLots(ItemTrackingCommon):
         order = self.env["purchase.order"].create(
             {
                 "partner_id": self.vendor.id,
-                "order_line": [Command.create({"product_id": self.product_lot.id,
-                                               "product_qty": 8})],
+                "order_line": [
+                    Command.create({"product_id": self.product_lot.id, "product_qty": 8})
+                ],
             }
         )
         order.button_confirm()
         receipt = order.picking_ids
-        self._set_lines(receipt, [{"lot_name": "LOT-RCV-1", "quantity": 5},
-                                  {"lot_name": "LOT-RCV-2", "quantity": 3}])
+        self._set_lines(
+            receipt,
+            [{"lot_name": "LOT-RCV-1", "quantity": 5}, {"lot_name": "LOT-RCV-2", "quantity": 3}],
+        )
         self._validate(receipt)
         order.action_create_invoice()
         bill = order.invoice_ids
@@ -402,8 +444,9 @@ class TestInvoiceLots(ItemTrackingCommon):
         with self.assertRefused("only their quantities"):
             first.lot_id = self.lot_a
         with self.assertRefused("only their quantities"):
-            line.write({"lot_allocation_ids": [Command.create({"lot_id": self.lot_a.id,
-                                                               "quantity": 1})]})
+            line.write(
+                {"lot_allocation_ids": [Command.create({"lot_id": self.lot_a.id, "quantity": 1})]}
+            )
         first.quantity = 4
         second.unlink()
         self.assertTrue(line.lot_allocation_edited)
