@@ -453,3 +453,34 @@ class TestInvoiceLots(ItemTrackingCommon):
         bill.invoice_date = bill.date
         bill.action_post()
         self.assertEqual(self._stored(bill), [("LOT-RCV-1", 4)])
+
+    # ---- performance -------------------------------------------------------------------------
+
+    def test_queries_do_not_grow_per_serial(self):
+        """Invoicing, posting and printing the lots: as many queries for 9 serials as for 3."""
+        product = self._create_product(
+            "Drill bulk (SN)", self.code_serial, invoice_policy="delivery"
+        )
+        serials = self.env["stock.lot"].create(
+            [{"name": f"SN-BULK-{i:02}", "product_id": product.id} for i in range(13)]
+        )
+        for serial in serials:
+            self._put_in_stock(product, serial)
+
+        def invoice_lots(lots):
+            order = self._sell(product, len(lots))
+            self._deliver(order.picking_ids, [(lot, 1) for lot in lots])
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            invoice = order._create_invoices()
+            invoice.action_post()
+            values = invoice._get_invoiced_lot_values()
+            self.env.flush_all()
+            self.assertEqual([v["lot_name"] for v in values], lots.mapped("name"))
+            return self.cr.sql_log_count - before
+
+        invoice_lots(serials[:1])  # warm-up: first invoice of the sequence, caches
+        small = invoice_lots(serials[1:4])
+        large = invoice_lots(serials[4:13])
+        self.assertLessEqual(large, small + 2, f"{small} queries for 3 serials, {large} for 9")
