@@ -59,8 +59,7 @@ class AccountMove(models.Model):
         self.ensure_one()
         if self.move_type not in ("out_invoice", "out_refund"):
             return super()._get_invoiced_lot_values()
-        # The chain above sale_stock (stock_account's [] and what other modules add).
-        res = super(SaleStockAccountMove, self)._get_invoiced_lot_values()
+        res = self._get_invoiced_lot_values_without_sale_stock()
         lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
         for allocation in lines.lot_allocation_ids:
             if not allocation.quantity:
@@ -81,3 +80,15 @@ class AccountMove(models.Model):
                 }
             )
         return res
+
+    def _get_invoiced_lot_values_without_sale_stock(self):
+        """What the other modules of the chain print (stock_account's [], point_of_sale's
+        lots...), without sale_stock's print-time computation that the stored lots replace.
+        Modules loaded between sale_stock and this add-on that override the method (e.g.
+        point_of_sale, depending on the load order) are still called: then the whole chain
+        runs and the rows sale_stock computed (those with a `lot_id`) are dropped."""
+        mro = type(self).__mro__
+        between = mro[mro.index(AccountMove) + 1 : mro.index(SaleStockAccountMove)]
+        if not any("_get_invoiced_lot_values" in vars(cls) for cls in between):
+            return super(SaleStockAccountMove, self)._get_invoiced_lot_values()
+        return [row for row in super()._get_invoiced_lot_values() if "lot_id" not in row]

@@ -394,75 +394,93 @@ class AccountMoveLine(models.Model):
         Allocation.create(vals_list)
 
     def _check_lot_allocations(self):
-        """Refuse to post lines whose lots (as a user edited them) add up to more than the
-        line invoices, or are not available from the line's deliveries/receipts (or the
-        reversed invoice): not moved to that partner for that order line, or already
-        invoiced on a posted invoice."""
+        """Refuse to post lines whose lots, as a user edited them, break a rule of
+        `_get_lot_allocation_rules` (each a method returning the offending allocations of a
+        line from its facts), naming the lots."""
         lines = self._sorted_for_lot_allocation()
-        targets = lines._get_lot_allocation_targets()
-        state = lines._get_lot_allocation_state(posted_only=True)
-        over = []
-        unavailable = []
-        for line in lines:
+        facts = lines._get_lot_allocation_facts()
+        messages = self._get_lot_allocation_messages()
+        for rule in self._get_lot_allocation_rules():
+            errors = []
+            for line in lines:
+                wrong = getattr(line, rule)(facts[line])
+                if wrong:
+                    errors.append((line, wrong))
+            if errors:
+                raise UserError(messages[rule] + "\n" + self._format_lot_allocation_errors(errors))
+
+    @api.model
+    def _get_lot_allocation_rules(self):
+        """The posting rules of edited lots, in the order they are checked."""
+        return ["_lot_allocation_rule_over", "_lot_allocation_rule_unavailable"]
+
+    @api.model
+    def _get_lot_allocation_messages(self):
+        return {
+            "_lot_allocation_rule_over": self.env._(
+                "These lots/serial numbers add up to more than their invoice line invoices; "
+                "lower their quantities:"
+            ),
+            "_lot_allocation_rule_unavailable": self.env._(
+                "These lots/serial numbers were not delivered (received) for their invoice "
+                "line, or are already invoiced:"
+            ),
+        }
+
+    def _get_lot_allocation_facts(self):
+        """{line: facts} for the posting rules: `target` ({product: quantity} the line
+        invoices), `allocated` ({product: quantity} of its lots), `available` ({lot:
+        quantity} it may take, None when there is nothing to check against: a credit note
+        of a return, a line without order). The lines are taken in order, each consuming
+        what it stores, so two lines of one posting can't store the same serial."""
+        targets = self._get_lot_allocation_targets()
+        state = self._get_lot_allocation_state(posted_only=True)
+        facts = {}
+        for line in self:
             allocations = line.lot_allocation_ids
             allocated = defaultdict(float)
             for allocation in allocations:
                 allocated[allocation.product_id] += allocation.quantity
-            target = targets[line]
-            for product, qty in allocated.items():
-                if (
-                    float_compare(
-                        qty, target.get(product, 0.0), precision_rounding=product.uom_id.rounding
-                    )
-                    > 0
-                ):
-                    over.append(
-                        (
-                            line,
-                            allocations.filtered(
-                                lambda a, product=product: a.product_id == product
-                            ),
-                        )
-                    )
             refund = line.move_id.move_type in ("out_refund", "in_refund")
-            if (
-                refund
-                and not line.lot_origin_line_id
-                or not (line.lot_origin_line_id or line._get_lot_allocation_sources())
-            ):
-                continue  # nothing to check against (a credit note of a return, no order)
-            available = defaultdict(float)
-            counters = defaultdict(list)
-            for counter, lot, sign, qty in line._iter_lot_allocation_pool(state):
-                available[lot] += max(qty, 0.0)
-                counters[lot].append((counter, sign))
-            wrong = allocations.filtered(
-                lambda a, available=available: float_compare(
-                    a.quantity, available[a.lot_id], precision_rounding=a.product_uom_id.rounding
-                )
-                > 0
+            origin = line.lot_origin_line_id
+            available = None
+            if origin or (not refund and line._get_lot_allocation_sources()):
+                available = defaultdict(float)
+                counters = {}
+                for counter, lot, sign, qty in line._iter_lot_allocation_pool(state):
+                    available[lot] += max(qty, 0.0)
+                    counters.setdefault(lot, (counter, sign))
+                for allocation in allocations:
+                    if allocation.lot_id in counters:
+                        counter, sign = counters[allocation.lot_id]
+                        counter[allocation.lot_id] += sign * allocation.quantity
+            facts[line] = {"target": targets[line], "allocated": allocated, "available": available}
+        return facts
+
+    def _lot_allocation_rule_over(self, facts):
+        """Lots adding up to more than the line invoices of their product."""
+        over = [
+            product
+            for product, qty in facts["allocated"].items()
+            if float_compare(
+                qty, facts["target"].get(product, 0.0), precision_rounding=product.uom_id.rounding
             )
-            if wrong:
-                unavailable.append((line, wrong))
-            for allocation in allocations:
-                for counter, sign in counters[allocation.lot_id][:1]:
-                    counter[allocation.lot_id] += sign * allocation.quantity
-        if over:
-            raise UserError(
-                self.env._(
-                    "These lots/serial numbers add up to more than their invoice line "
-                    "invoices; lower their quantities:\n%(lines)s",
-                    lines=self._format_lot_allocation_errors(over),
-                )
+            > 0
+        ]
+        return self.lot_allocation_ids.filtered(lambda a: a.product_id in over)
+
+    def _lot_allocation_rule_unavailable(self, facts):
+        """Lots not delivered (received) for the line's order line, or already invoiced (or,
+        on a credit note of an invoice, not on that invoice or already credited)."""
+        available = facts["available"]
+        if available is None:
+            return self.lot_allocation_ids.browse()
+        return self.lot_allocation_ids.filtered(
+            lambda a: float_compare(
+                a.quantity, available[a.lot_id], precision_rounding=a.product_uom_id.rounding
             )
-        if unavailable:
-            raise UserError(
-                self.env._(
-                    "These lots/serial numbers were not delivered (received) for their invoice "
-                    "line, or are already invoiced:\n%(lines)s",
-                    lines=self._format_lot_allocation_errors(unavailable),
-                )
-            )
+            > 0
+        )
 
     @api.model
     def _format_lot_allocation_errors(self, errors):
