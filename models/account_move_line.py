@@ -173,8 +173,9 @@ class AccountMoveLine(models.Model):
         reversed lines. With `posted_only`, only posted invoices count as invoiced."""
         state = {
             "moved": defaultdict(lambda: defaultdict(float)),
-            "out": defaultdict(list),
-            "back": defaultdict(list),
+            # Lots in the order of their first move each way (dicts used as ordered sets).
+            "out": defaultdict(dict),
+            "back": defaultdict(dict),
             "billed": defaultdict(lambda: defaultdict(float)),
             "origin": defaultdict(dict),
             "credited": defaultdict(lambda: defaultdict(float)),
@@ -229,6 +230,7 @@ class AccountMoveLine(models.Model):
                 order="date, id",
             )
         )
+        sources = {}
         for sml in smls:
             source_usage = sml.location_id.usage
             dest_usage = sml.location_dest_id.usage
@@ -238,14 +240,16 @@ class AccountMoveLine(models.Model):
                 sign = (source_usage == "supplier") - (dest_usage == "supplier")
             if not sign:
                 continue
-            source = sml.move_id[link].with_env(self.env)
-            lot = sml.lot_id.with_env(self.env)
+            move = sml.move_id
+            source = sources.get(move)
+            if source is None:
+                source = sources[move] = move[link].with_env(self.env)
+            lot = sml.lot_id  # read as superuser: only its id and product are used
             qty = sml.quantity
             if sml.product_uom_id != sml.product_id.uom_id:
                 qty = sml.product_uom_id._compute_quantity(qty, sml.product_id.uom_id)
             order = state["out"] if sign > 0 else state["back"]
-            if lot not in order[source]:
-                order[source].append(lot)
+            order[source].setdefault(lot, None)
             state["moved"][source][lot] += sign * qty
 
     @api.model
