@@ -88,8 +88,12 @@ class AccountMoveLine(models.Model):
                 lambda line: line.parent_state == "draft"
             )
             if "product_id" in vals:
-                # Lots of another product mean nothing any more: propose again.
+                # Lots of another product mean nothing any more: propose again, or drop them
+                # when the new product isn't tracked.
                 lines.filtered("lot_allocation_edited").lot_allocation_edited = False
+                (self - lines).filtered(
+                    lambda line: line.parent_state == "draft"
+                ).sudo().lot_allocation_ids.unlink()
             lines.filtered(lambda line: not line.lot_allocation_edited)._propose_lot_allocations()
         return res
 

@@ -80,7 +80,6 @@ class AccountMoveLineLot(models.Model):
             self._check_lot_allocation_user_edit(lot_changed="lot_id" in vals)
         res = super().write(vals)
         if not self.env.su:
-            self._check_lot_allocation_user_edit()
             self.account_move_line_id._mark_lot_allocation_edited()
         return res
 

@@ -345,6 +345,17 @@ class TestInvoiceLots(ItemTrackingCommon):
         with self.assertRefused("no longer be changed"):
             line.lot_allocation_ids.with_user(self.invoicing_user).quantity = 0
 
+    def test_product_change_drops_or_proposes_lots(self):
+        order = self._sell(self.product_lot, 5)
+        self._deliver(order.picking_ids, [(self.lot_a, 5)])
+        invoice = order._create_invoices()
+        line = invoice.invoice_line_ids
+        self.assertEqual(self._stored(invoice), [(self.lot_a.name, 5)])
+        service = self.env["product.product"].create({"name": "Painting", "type": "service"})
+        invoice.write({"invoice_line_ids": [Command.update(line.id, {"product_id": service.id})]})
+        self.assertFalse(line.lot_allocation_ids)
+        self.assertFalse(line.lot_allocation_visible)
+
     def test_over_allocation_refused(self):
         order = self._sell(self.product_lot, 5)
         self._deliver(order.picking_ids, [(self.lot_a, 5)])
