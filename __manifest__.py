@@ -47,6 +47,7 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/sale_serial_registration_views.xml",
+        "views/account_move_views.xml",
         "views/item_tracking_menus.xml",
     ],
     "demo": [

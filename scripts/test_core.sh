@@ -7,9 +7,11 @@
 # Usage: scripts/test_core.sh [--vanilla]
 # Prints "N failed, N error(s) of N tests" and the failing tests; exits 1 when the
 # failures/errors go beyond the known baseline of vanilla Odoo 18 for these suites:
-# 1,451 tests, 0 failed, 1 error: mrp TestMultistepManufacturingWarehouse.setUpClass
-# (suites of stock, mrp, sale_stock, purchase_stock, product_expiry, stock_account and
-# mrp_account, installed together).
+# 1,544 tests, 5 failed, 1 error: mrp TestMultistepManufacturingWarehouse.setUpClass, and
+# 5 sale_mrp kit tests (see BASELINE_FAILURES)
+# (suites of stock, mrp, sale_stock, purchase_stock, product_expiry, stock_account,
+# mrp_account, sale_mrp and purchase_mrp, installed together: 1,451 tests for the first 7,
+# 93 for sale_mrp + purchase_mrp, measured alone in vanilla: 5 failed, 0 error, 1 skipped).
 # The full Odoo log is kept in .build/logs/. Takes 30-60 minutes.
 # Environment: SIT_CORE_TOURS=1 runs the tours too (see below); SIT_KEEP_DB=1 keeps the
 # database; SIT_CORE_SUITES="mod ..." installs and tests other modules,
@@ -22,20 +24,30 @@ sit_require_odoo
 sit_ensure_pg
 # Known errors/failures of vanilla Odoo (grep -E patterns on the "ERROR:"/"FAIL:" lines).
 # The baseline was measured without websocket-client: Odoo skips the 16 tours of these
-# suites (skipped tests still count among the 1,451). SIT_CORE_TOURS=1 runs them in
+# suites (skipped tests still count among the 1,544; sale_mrp skips one more, which needs
+# stock_delivery). SIT_CORE_TOURS=1 runs them in
 # headless Chromium with the venv's python (same Odoo + websocket-client); then two mrp
 # tours fail in vanilla Odoo 18 too (checked with make test-core-vanilla): they are
 # accepted as baseline failures.
 BASELINE_ERRORS=("TestMultistepManufacturingWarehouse")
+# The sale_mrp ones fail in vanilla Odoo 18 installed with these suites (measured with
+# make test-core-vanilla, sale_mrp + purchase_mrp alone: 5 failed of 93).
 BASELINE_FAILURES=("TestTourBoM.test_mrp_bom_product_catalog"
-    "TestTourMrpOrder.test_mrp_order_product_catalog")
+    "TestTourMrpOrder.test_mrp_order_product_catalog"
+    "TestSaleMRPAngloSaxonValuation.test_sale_mrp_kit_bom_cogs"
+    "TestSaleMrpKitBom.test_qty_delivered_with_bom\\b"
+    "TestSaleMrpKitBom.test_qty_delivered_with_bom_using_kit\\b"
+    "TestSaleMrpKitBom.test_qty_delivered_with_bom_using_kit2"
+    "TestSaleMrpKitBom.test_sale_kit_show_kit_in_delivery")
 if [[ -n ${SIT_CORE_TOURS:-} ]]; then
     sit_venv
     PY="$VPY"
 fi
 
-# The baseline's 1,451 tests are exactly these 7 suites (mrp_account's 34 included).
-SUITES=(stock mrp sale_stock purchase_stock product_expiry stock_account mrp_account)
+# The baseline's 1,544 tests are exactly these 9 suites (mrp_account's 34 included;
+# sale_mrp and purchase_mrp: 93, with the invoice lot reports the add-on stores).
+SUITES=(stock mrp sale_stock purchase_stock product_expiry stock_account mrp_account sale_mrp
+    purchase_mrp)
 if [[ -n ${SIT_CORE_SUITES:-} ]]; then # quick checks of this script, e.g. "product_expiry"
     read -r -a SUITES <<<"$SIT_CORE_SUITES"
 fi
@@ -106,9 +118,11 @@ while IFS= read -r line; do
 done <<<"$fail_lines"
 
 echo "test-core ($flavour): $failed failed, $errors error(s) of $total tests, $skipped skipped"
-echo "baseline (vanilla Odoo 18): 0 failed, 1 error(s) of 1451 tests" \
-    "(ERROR: mrp TestMultistepManufacturingWarehouse.setUpClass; with SIT_CORE_TOURS=1" \
-    "also FAIL: mrp TestTourBoM/TestTourMrpOrder product_catalog tours)"
+echo "baseline (vanilla Odoo 18): 5 failed, 1 error(s) of 1544 tests" \
+    "(ERROR: mrp TestMultistepManufacturingWarehouse.setUpClass; FAIL: sale_mrp" \
+    "TestSaleMRPAngloSaxonValuation.test_sale_mrp_kit_bom_cogs and 4 TestSaleMrpKitBom" \
+    "tests; with SIT_CORE_TOURS=1 also FAIL: mrp TestTourBoM/TestTourMrpOrder" \
+    "product_catalog tours)"
 if ((failed > ${#BASELINE_FAILURES[@]} || errors > ${#BASELINE_ERRORS[@]} || unexpected > 0)); then
     echo "test-core ($flavour): FAILED: failures/errors beyond the baseline"
     exit 1
