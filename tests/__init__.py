@@ -20,3 +20,4 @@ from . import test_unit_cost
 from . import test_zz_concurrency
 from . import test_sales_serials
 from . import test_print_serials
+from . import test_sales_hostile
