@@ -93,15 +93,15 @@ class TestSalesHostile(SalesHostileCommon):
         self.assertFalse(self._reg("TYPE-R2"))
 
     def test_load_cannot_type_reversed_state(self):
-        """`load` (import) is create: a registration imported as 'reversed' escapes the
-        uniqueness of active serials and must be refused (nothing imported)."""
-        self._delivered(["LOAD-1"])
+        """`load` (import) is create: a registration imported as 'reversed' (a state only a
+        validated return sets, R002-23/24) is outside the uniqueness of active serials and
+        of every delivery/invoice rule; the import must be refused, nothing imported."""
         res = self.Registration.with_user(self.stock_user).load(
             ["name", "product_id/.id", "state"],
-            [["LOAD-1", str(self.router.id), "reversed"]],
+            [["LOAD-2", str(self.router.id), "reversed"]],
         )
         self.assertFalse(res["ids"], "a typed 'reversed' state must not be imported")
-        self.assertEqual(self.Registration.search_count([("name", "=", "LOAD-1")]), 1)
+        self.assertFalse(self._reg("LOAD-2"))
 
     def test_dialog_with_default_state_context_registers_registered(self):
         """Lessons (context keys come from the caller): a warehouse user confirming the
@@ -372,6 +372,60 @@ class TestSalesHostile(SalesHostileCommon):
             )
             inv_y.with_context(serial_registration_invoice_ids=inv_y.ids).action_post()
         self.assertEqual(reg.invoice_id, inv_x)
+
+    def test_serials_registered_on_posted_invoice_are_invoiced(self):
+        """A posted invoice's serials are 'invoiced' (R002-02: traced to the invoice, locked
+        by R002-21). An invoice posted without its serials (automatic posting, delivery
+        registered later), then completed with the invoice's Register Serials button by the
+        billing user, gets registrations still 'registered' on a posted invoice: changeable,
+        removable and proposed to the next invoice. Either refuse it or mark them invoiced."""
+        order = self._order(qty=2)
+        picking = order.picking_ids
+        action = picking.button_validate()
+        self.env["stock.picking.register.serials"].browse(action["res_id"]).with_context(
+            **action["context"]
+        ).action_register_later()
+        invoice = order._create_invoices()
+        invoice._post()
+        self.assertEqual(invoice.state, "posted")
+        action = invoice.with_user(self.billing_user).action_register_serials()
+        wizard = (
+            self.env["stock.picking.register.serials"]
+            .with_user(self.billing_user)
+            .browse(action["res_id"])
+        )
+        wizard.serial_text = "PST-1\nPST-2"
+        try:
+            with self.env.cr.savepoint():
+                wizard.action_confirm()
+        except UserError:
+            pass
+        regs = invoice.invoice_line_ids.serial_registration_ids
+        self.assertEqual(set(regs.mapped("state")) - {"invoiced"}, set(), regs.mapped("name"))
+
+    def test_redelivered_return_keeps_its_invoice(self):
+        """R002-02/24: a unit delivered and invoiced, returned, then delivered again (return
+        of the return) is still the unit the invoice sold; the registered number is reused
+        (R002-24), so the active registration of that serial must trace to the invoice.
+        Today the dialog registers a new registration without invoice, and the unit can no
+        longer be traced to an invoice."""
+        order = self._delivered(["RR-1"])
+        invoice = order._create_invoices()
+        invoice.action_post()
+        ret = self._return(order.picking_ids, 1)
+        ret.button_validate()
+        self.assertEqual(self._reg("RR-1").state, "reversed")
+        again = self._return(ret, 1)
+        res = again.button_validate()
+        if isinstance(res, dict) and res.get("res_model") == "stock.picking.register.serials":
+            wizard = self.env["stock.picking.register.serials"].browse(res["res_id"])
+            if "RR-1" not in wizard.line_ids.mapped("name"):
+                wizard.serial_text = "RR-1"
+            wizard.with_context(**res["context"]).action_confirm()
+        self.assertEqual(again.state, "done")
+        active = self.Registration.search([("name", "=", "RR-1"), ("state", "!=", "reversed")])
+        self.assertEqual(len(active), 1)
+        self.assertEqual(active.invoice_id, invoice, "the re-delivered unit has no invoice")
 
     # ---------------------------------------------------------------- dialog skipped
 
