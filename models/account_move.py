@@ -199,7 +199,15 @@ class AccountMove(models.Model):
                         .sorted(lambda r: (r.state != "reversed", r.id))
                     )
                 wanted = int(line._item_tracking_units() + 1e-6)
-                candidates[:wanted].sudo().write({"refund_line_id": line.id})
+                if origin[:1] and not line.lot_origin_line_id:
+                    line.sudo().lot_origin_line_id = origin[:1]
+                credited = candidates[:wanted].sudo()
+                credited.write({"refund_line_id": line.id})
+                # Units still at the customer whose invoicing the credit note cancels can
+                # be invoiced again (a corrected invoice); their serial stays locked.
+                credited.filtered(lambda r: r.state == "invoiced").write(
+                    {"state": "registered", "invoice_line_id": False}
+                )
 
     def button_draft(self):
         res = super().button_draft()
@@ -208,16 +216,22 @@ class AccountMove(models.Model):
         ).invoice_line_ids.serial_registration_ids.filtered(
             lambda r: r.state == "invoiced"
         ).sudo().write({"state": "registered"})
-        self.filtered(
-            lambda m: m.move_type == "out_refund"
-        ).line_ids.refund_registration_ids.sudo().write({"refund_line_id": False})
+        for line in self.filtered(lambda m: m.move_type == "out_refund").invoice_line_ids:
+            credited = line.refund_registration_ids.sudo()
+            origin = line.lot_origin_line_id
+            released = credited.filtered(
+                lambda r: r.state == "registered" and not r.invoice_line_id
+            )
+            if origin and origin.parent_state == "posted":
+                released.write({"invoice_line_id": origin.id, "state": "invoiced"})
+            credited.write({"refund_line_id": False})
         return res
 
     def button_cancel(self):
         res = super().button_cancel()
-        self.invoice_line_ids.serial_registration_ids.sudo().write(
-            {"invoice_line_id": False, "state": "registered"}
-        )
+        registrations = self.invoice_line_ids.serial_registration_ids.sudo()
+        registrations.write({"invoice_line_id": False})
+        registrations.filtered(lambda r: r.state == "invoiced").write({"state": "registered"})
         return res
 
     # ---- Lots/serial numbers stored on invoice lines (issue 14, item 7) ------------------

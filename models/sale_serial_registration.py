@@ -116,7 +116,11 @@ class SaleSerialRegistration(models.Model):
         self._item_tracking_check_new_names(vals_list)
         with self._item_tracking_unique_guard():
             registrations = super().create(vals_list)
+        if not self.env.su:
+            registrations._item_tracking_check_created()
         registrations._item_tracking_check_scope()
+        registrations._item_tracking_check_links()
+        registrations.move_id._item_tracking_check_registration_count()
         return registrations
 
     def write(self, vals):
@@ -130,10 +134,15 @@ class SaleSerialRegistration(models.Model):
                 [dict(vals, product_id=r.product_id.id, company_id=r.company_id.id) for r in self],
                 exclude=self,
             )
+        old_moves = self.move_id if "move_id" in vals else self.env["stock.move"]
         with self._item_tracking_unique_guard():
             res = super().write(vals)
         if "product_id" in vals or "company_id" in vals:
             self._item_tracking_check_scope()
+        if {"product_id", "move_id", "picking_id", "sale_line_id"} & vals.keys():
+            self._item_tracking_check_links()
+        if "move_id" in vals or "state" in vals:
+            (old_moves | self.move_id)._item_tracking_check_registration_count()
         if old_names:
             self._item_tracking_log_corrections(old_names)
         return res
@@ -272,6 +281,39 @@ class SaleSerialRegistration(models.Model):
                         invoice=current.move_id.display_name,
                     )
                 )
+            if line and not line._item_tracking_registration_lines():
+                raise UserError(
+                    self.env._(
+                        "%(line)s doesn't invoice serial numbers registered in the sales process.",
+                        line=line.display_name,
+                    )
+                )
+            partner = line.move_id.commercial_partner_id
+            if line and registration.sale_line_id and line.sale_line_ids:
+                if registration.sale_line_id not in line.sale_line_ids:
+                    raise UserError(
+                        self.env._(
+                            "The serial number %(serial)s was sold on %(order)s, not on the "
+                            "order of %(line)s.",
+                            serial=registration.display_name,
+                            order=registration.order_id.display_name,
+                            line=line.display_name,
+                        )
+                    )
+            elif (
+                line
+                and registration.partner_id
+                and (registration.partner_id.commercial_partner_id != partner)
+            ):
+                raise UserError(
+                    self.env._(
+                        "The serial number %(serial)s was sold to %(customer)s, not to "
+                        "%(partner)s.",
+                        serial=registration.display_name,
+                        customer=registration.partner_id.display_name,
+                        partner=partner.display_name,
+                    )
+                )
             if line and line.parent_state != "draft":
                 raise UserError(
                     self.env._(
@@ -287,6 +329,44 @@ class SaleSerialRegistration(models.Model):
                         state=dict(self._fields["state"].selection)[registration.state],
                     )
                 )
+
+    def _item_tracking_check_created(self):
+        """What a user creates is a registration, nothing more: statuses, credit notes and
+        returns are kept by the documents (also against `default_*` context keys and
+        `load`), and an invoice line takes serials while its invoice is a draft."""
+        typed = self.filtered(
+            lambda r: r.state != "registered" or r.refund_line_id or r.return_move_id
+        )
+        if typed:
+            raise AccessError(
+                self.env._(
+                    "Serial registrations are created as Registered; invoices, credit notes and "
+                    "returns change them (%(serials)s).",
+                    serials=", ".join(typed.mapped("display_name")),
+                )
+            )
+        for registration in self.filtered("invoice_line_id"):
+            registration._item_tracking_check_invoice_relink(registration.invoice_line_id.id)
+
+    def _item_tracking_check_links(self):
+        """A registration's delivery line, delivery, product, order line and customer agree."""
+        wrong = self.filtered(
+            lambda r: r.move_id
+            and (
+                r.move_id.product_id != r.product_id
+                or (r.picking_id and r.picking_id != r.move_id.picking_id)
+                or (r.sale_line_id and r.move_id.sale_line_id != r.sale_line_id)
+                or not r.move_id._item_tracking_registration_moves()
+            )
+        ) | self.filtered(lambda r: r.picking_id and not r.move_id)
+        if wrong:
+            raise ValidationError(
+                self.env._(
+                    "The serial numbers %(serials)s don't belong to the delivery line, order "
+                    "line or customer they are linked to.",
+                    serials=", ".join(wrong.mapped("display_name")),
+                )
+            )
 
     def _item_tracking_check_scope(self):
         wrong = self.filtered(
@@ -354,9 +434,7 @@ class SaleSerialRegistration(models.Model):
                 list(exclude.ids) if exclude else [],
             )
         )
-        # lower() and casefold() agree on what scanners send; compare casefolded anyway.
-        found = {(c, p, key.casefold()) for c, p, key in self.env.cr.fetchall()}
-        return found
+        return set(self.env.cr.fetchall())
 
     @contextmanager
     def _item_tracking_unique_guard(self):

@@ -178,18 +178,14 @@ class StockMove(models.Model):
                 )
                 continue
             code = move.product_id.product_tmpl_id.item_tracking_code_id
-            if (
-                check_missing
-                and count < int(round(units))
-                and not code.blank_issue_allowed
-                and move._item_tracking_invoiced_units() >= units - 1e-6
-            ):
+            required = min(int(round(units)), int(move._item_tracking_invoiced_units() + 1e-6))
+            if check_missing and count < required and not code.blank_issue_allowed:
                 missing.append(
                     self.env._(
-                        "%(product)s: %(count)s of %(units)s units registered",
+                        "%(product)s: %(count)s of %(units)s invoiced units registered",
                         product=move.product_id.display_name,
                         count=count,
-                        units=int(round(units)),
+                        units=required,
                     )
                 )
         if over:
@@ -208,6 +204,26 @@ class StockMove(models.Model):
                     lines="\n".join(missing),
                 )
             )
+
+    def _item_tracking_check_registration_count(self):
+        """Done deliveries never hold more serials than units (R002-09), whichever record
+        was written."""
+        self.filtered(
+            lambda m: m.state == "done"
+        )._item_tracking_registration_moves()._item_tracking_check_delivery_registrations(
+            check_missing=False
+        )
+
+    def _action_cancel(self):
+        """A cancelled delivery line releases its serials: those registered on it are
+        removed; those an invoice already holds go back to waiting for their delivery."""
+        open_moves = self.filtered(lambda m: m.state not in ("done", "cancel"))
+        registrations = open_moves.serial_registration_ids.filtered(lambda r: r.state != "reversed")
+        res = super()._action_cancel()
+        cancelled = registrations.filtered(lambda r: r.move_id.state == "cancel").sudo()
+        cancelled.filtered("invoice_line_id").write({"move_id": False, "picking_id": False})
+        cancelled.filtered(lambda r: not r.invoice_line_id).unlink()
+        return res
 
     def _item_tracking_returned_registrations(self):
         """{return move: registrations that come back} (R002-23, R002-24). A return says

@@ -92,10 +92,13 @@ class StockMoveLine(models.Model):
         if "warranty_date" in vals:
             self._check_done_warranty_access(vals["warranty_date"])
         done = self.browse()
-        if DONE_EDIT_FIELDS.intersection(vals):
+        if DONE_EDIT_FIELDS.intersection(vals) or "move_id" in vals:
             done = self.filtered(lambda ml: ml.state == "done")
         old_lots = done.lot_id
+        old_moves = done.move_id if "move_id" in vals else self.env["stock.move"]
         res = super().write(vals)
+        if old_moves:
+            (old_moves | done.move_id)._item_tracking_check_registration_count()
         if RESERVING_FIELDS.intersection(vals):
             self._check_item_tracking_reservations()
         if done:

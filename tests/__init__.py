@@ -21,3 +21,4 @@ from . import test_zz_concurrency
 from . import test_sales_serials
 from . import test_print_serials
 from . import test_invoice_lots
+from . import test_sales_hostile

@@ -22,8 +22,9 @@ def clean_serial(text):
 
 
 def serial_key(text):
-    """The comparison key of a serial: cleaned, trimmed and case-folded (R002 uniqueness)."""
-    return clean_serial(text).casefold()
+    """The comparison key of a serial: cleaned, trimmed and lower-cased (R002 uniqueness),
+    as the database's unique index compares them (`lower(name)`)."""
+    return clean_serial(text).lower()
 
 
 def split_serial_text(text):

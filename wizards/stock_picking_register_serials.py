@@ -245,10 +245,7 @@ class StockPickingRegisterSerials(models.TransientModel):
                     continue
                 active_keys.add(key)
                 commands.append(
-                    dict(
-                        self._item_tracking_line_vals(target, None, registration.name),
-                        proposed=True,
-                    )
+                    dict(self._item_tracking_line_vals(target, registration), proposed=True)
                 )
                 room -= 1
         return [Command.create(vals) for vals in commands]
@@ -439,9 +436,20 @@ class StockPickingRegisterSerials(models.TransientModel):
             lambda ln: ln.name
             and (
                 not ln.registration_id
+                or ln.registration_id.state == "reversed"
                 or serial_key(ln.registration_id.name or "") != serial_key(ln.name)
             )
         )
+        foreign_registrations = (
+            self.line_ids.registration_id - self._item_tracking_allowed_registrations()
+        )
+        if foreign_registrations:
+            errors.append(
+                self.env._(
+                    "Registered on another document: %(serials)s",
+                    serials=", ".join(foreign_registrations.mapped("display_name")),
+                )
+            )
         company = (self.picking_id or self.invoice_id).company_id
         existing = self.env["sale.serial.registration"]._item_tracking_find_registered(
             {(company.id, ln.product_id.id, serial_key(ln.name)) for ln in new_lines},
@@ -517,6 +525,25 @@ class StockPickingRegisterSerials(models.TransientModel):
                 )
             )
 
+    def _item_tracking_allowed_registrations(self):
+        """The registrations this dialog may show: those of its lines, those registered on
+        an invoice of the same order lines before the delivery, and those of the same order
+        lines that came back (proposed again)."""
+        targets = self._item_tracking_targets()
+        allowed = self.env["sale.serial.registration"].browse(
+            [r.id for t in targets for r in self._item_tracking_target_registrations(t)]
+        )
+        if targets._name == "stock.move" and targets.sale_line_id:
+            allowed |= self.env["sale.serial.registration"].search(
+                [
+                    ("sale_line_id", "in", targets.sale_line_id.ids),
+                    "|",
+                    ("move_id", "=", False),
+                    ("state", "=", "reversed"),
+                ]
+            )
+        return allowed
+
     def _item_tracking_apply(self):
         """Write the list: remove registrations taken off it, correct changed serials,
         attach registrations made on the invoice to the delivery line, create the new ones
@@ -545,14 +572,42 @@ class StockPickingRegisterSerials(models.TransientModel):
                     vals.update(move_id=target.id, picking_id=target.picking_id.id)
                 if target._name == "account.move.line" and registration.invoice_line_id != target:
                     vals["invoice_line_id"] = target.id
-                if vals:
+                if registration.state == "reversed":
+                    # A returned unit delivered again: its registration is reused, and
+                    # keeps tracing to its invoice (R002-24).
+                    registration.sudo().write(
+                        dict(vals, **self._item_tracking_reactivation_vals(registration))
+                    )
+                elif vals:
                     registration.write(vals)
                 continue
             if not name and not line.not_readable:
                 continue
             vals_list.append(self._item_tracking_registration_vals(target, name))
-        if vals_list:
-            Registration.create(vals_list)
+        # Defaults come from the caller's context: registrations start clean.
+        Registration = Registration.with_env(
+            self.env(
+                context={k: v for k, v in self.env.context.items() if not k.startswith("default_")}
+            )
+        )
+        posted = [
+            v for v in vals_list if v.get("invoice_line_id") and self.invoice_id.state == "posted"
+        ]
+        if posted:
+            # Registered on an invoice already posted (automatically, without its serials):
+            # they are invoiced at once. Rights and rules were checked above.
+            Registration.sudo().create([dict(v, state="invoiced") for v in posted])
+        if len(posted) < len(vals_list):
+            Registration.create([v for v in vals_list if v not in posted])
+
+    @api.model
+    def _item_tracking_reactivation_vals(self, registration):
+        vals = {"return_move_id": False}
+        if registration.refund_line_id or registration.invoice_line_id.parent_state != "posted":
+            vals.update(state="registered", invoice_line_id=False)
+        else:
+            vals["state"] = "invoiced"
+        return vals
 
     def _item_tracking_registration_vals(self, target, name):
         if target._name == "stock.move":
