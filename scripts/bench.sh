@@ -4,8 +4,9 @@
 # Databases (no demo data):
 #   sit_bench_vanilla  stock, mrp, sale_stock, purchase_stock, product_expiry,
 #                      stock_account, sale_mrp, purchase_mrp (the add-on's depends;
-#                      mrp_product_expiry and mrp_account come with them). Reused while it carries the stamp of the current
-#                      Odoo source and module list (a comment on the database);
+#                      mrp_product_expiry and mrp_account come with them). Reused while
+#                      it carries the stamp of the current Odoo source and module list
+#                      (a comment on the database);
 #                      rebuilt otherwise, or always with BENCH_FRESH=1.
 #   sit_bench_addon    rebuilt on every run: a copy of sit_bench_vanilla (odoo db
 #                      duplicate, filestore included) in which stock_item_tracking is
