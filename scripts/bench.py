@@ -17,6 +17,28 @@ opens both registries and runs the same flows on each, taking turns (see Repeats
 ``receipt_delivery_lot``
     Receipt of N units spread over N/10 lots (10 units per lot), then their delivery.
     Measured: receipt validation + delivery validation.
+``sales_register`` (N = 1,000 and 5,000 unless ``--sizes`` is given)
+    N serial names typed in by paste. Add-on: a product whose serials are registered in
+    the sales process (item tracking code of scope "sales"; N untracked units in stock),
+    a confirmed sales order of N units and its reserved delivery (unmeasured). Measured:
+    ``button_validate()``, which must open the registration dialog
+    (``stock.picking.register.serials``), then the N names written to its
+    ``serial_text`` (one a line) and ``action_confirm()``, which registers them and
+    validates (it must return True). Vanilla: a confirmed receipt of N units of a
+    serial-tracked product; measured: the same N names through Odoo's "Import
+    Serials/Lots" (``stock.move.action_generate_lot_line_vals`` in mode "import", its
+    lines written on the move as the detailed operations save them), then
+    ``button_validate()``. Checked after: the delivery done with the N names in
+    ``sale.serial.registration``; the receipt's N lines done with the N lots.
+``invoice_lots`` (N = 1,000 and 5,000 unless ``--sizes`` is given)
+    Both sides: N serials received, a sales order of N units delivered with them
+    (add-on: the product's code as in the flows above), the user given "Display Lots &
+    Serial Numbers on Invoices" (unmeasured). Measured: ``sale.order._create_invoices()``
+    and ``action_post()`` (creating the invoice is where the add-on proposes the lots it
+    stores, so it counts on both sides), then the invoice rendered as HTML
+    (``_render_qweb_html("account.report_invoice")``: vanilla computes the lots there,
+    ``_get_invoiced_lot_values``). Checked after: the HTML shows the first and the last
+    serial (one a line, or within a printed range).
 ``assembly`` (N = 100 and 1,000 unless ``--sizes`` is given)
     N units of a serial-tracked product, each made of one serial-tracked component and
     2 units of a lot-tracked one (N component serials and 4 lots received first,
@@ -95,9 +117,22 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-FLOWS = ("receipt_serial", "delivery_serial", "receipt_delivery_lot", "assembly", "recall")
+FLOWS = (
+    "receipt_serial",
+    "delivery_serial",
+    "receipt_delivery_lot",
+    "sales_register",
+    "invoice_lots",
+    "assembly",
+    "recall",
+)
 DEFAULT_SIZES = (100, 1000, 5000)
-FLOW_SIZES = {"assembly": (100, 1000), "recall": (100, 10000)}  # else DEFAULT_SIZES
+FLOW_SIZES = {  # else DEFAULT_SIZES
+    "sales_register": (1000, 5000),
+    "invoice_lots": (1000, 5000),
+    "assembly": (100, 1000),
+    "recall": (100, 10000),
+}
 ADDON_ONLY_FLOWS = ("recall",)  # run on the add-on database only
 RECALL_LEVELS = (2, 3)  # levels of lots in the recall flow's genealogies
 LOT_SIZE = 10  # units per lot in receipt_delivery_lot
@@ -111,6 +146,8 @@ MODULES = (
     "purchase_stock",
     "product_expiry",
     "stock_account",
+    "sale_mrp",
+    "purchase_mrp",
 )
 
 
@@ -133,7 +170,8 @@ class Measure:
     cpu: float = 0.0  # CPU time of this (Python) process, less sensitive to load
 
 
-# Tables the flows fill; analysed before each measured part (see the module docstring).
+# Tables the flows fill (the add-on's where it is installed); analysed before each measured
+# part (see the module docstring).
 STOCK_TABLES = (
     "stock_lot",
     "stock_quant",
@@ -142,6 +180,10 @@ STOCK_TABLES = (
     "stock_picking",
     "stock_valuation_layer",
     "stock_lot_status_log",
+    "sale_order_line",
+    "account_move",
+    "account_move_line",
+    "sale_serial_registration",
 )
 
 
@@ -359,6 +401,48 @@ def addon_link_and_produce(env, production):
     return result
 
 
+def addon_configure_sales_serials(env, product):
+    """Give ``product`` an item tracking code of scope "sales": its serials are registered
+    on the delivery (no lots, no tracking in stock)."""
+    code = env["item.tracking.code"].create({"name": f"Bench {product.name}", "scope": "sales"})
+    product.product_tmpl_id.item_tracking_code_id = code
+    if product.tracking != "none":
+        raise RuntimeError(f"{product.name}: tracking {product.tracking!r} under a sales code")
+
+
+def addon_open_registration(env, picking):
+    """``button_validate`` of a delivery of sales-process serials: must open the
+    registration dialog (``stock.picking.register.serials``); returns its action."""
+    action = picking.button_validate()
+    if not isinstance(action, dict) or action.get("res_model") != "stock.picking.register.serials":
+        raise RuntimeError(f"validation of {picking.name} returned {action!r}, not the dialog")
+    return action
+
+
+def addon_paste_and_confirm(env, action, names):
+    """Paste ``names`` (one a line) into the dialog and confirm it: registers them and
+    validates the delivery, which must then be done (``action_confirm`` returns True)."""
+    wizard = env[action["res_model"]].browse(action["res_id"])
+    context = action.get("context")
+    if isinstance(context, dict):
+        wizard = wizard.with_context(**context)
+    wizard.write({"serial_text": "\n".join(names)})
+    result = wizard.action_confirm()
+    if result is not True:
+        raise RuntimeError(f"the registration dialog's confirmation returned {result!r}")
+    return result
+
+
+def addon_check_registrations(env, picking, names):
+    """Fail unless ``picking`` is done with exactly ``names`` registered on it."""
+    registered = sorted(picking.serial_registration_ids.mapped("name"))
+    if picking.state != "done" or registered != sorted(names):
+        raise RuntimeError(
+            f"{picking.name} is {picking.state!r} with {len(registered)} serials registered"
+            f" of {len(names)}"
+        )
+
+
 def addon_recall_missing(env):
     """Why the ``recall`` flow can't run yet (None when it can)."""
     if not hasattr(env["stock.lot"], "action_recall_impact"):
@@ -450,11 +534,14 @@ class Flows:
         )
         return picking
 
-    def generate_lines(self, picking, first_lot, count):
+    def generate_lines(self, picking, first_lot, count, lot_text=None):
         """Fill the picking's only move with generated lot/serial lines, as the UI does.
 
         ``count`` is the number of serials, or the quantity per lot for a lot-tracked
-        product (the dialog's "Quantity per lot"). Each line gets an expiration date.
+        product (the dialog's "Quantity per lot"). With ``lot_text`` (names one a line),
+        the lines are imported instead, as the dialog's "Import Serials/Lots" does
+        (``first_lot`` and ``count`` unused). Each line of a product with expiration
+        dates gets one.
         """
         move = picking.move_ids
         ctx = {
@@ -468,8 +555,9 @@ class Flows:
             "default_tracking": move.has_tracking,
             "default_quantity": move.product_uom_qty,
         }
+        mode = "generate" if lot_text is None else "import"
         vals_list = self.env["stock.move"].action_generate_lot_line_vals(
-            ctx, "generate", first_lot, count, False
+            ctx, mode, first_lot, count, lot_text or False
         )
         ml_fields = self.env["stock.move.line"]._fields
         keep = (
@@ -492,20 +580,26 @@ class Flows:
                 if key in vals and key in ml_fields:
                     value = vals[key]
                     line[key] = value["id"] if isinstance(value, dict) else value
-            line["expiration_date"] = base_date + timedelta(days=365 + index % 30)
+            if move.product_id.use_expiration_date:
+                line["expiration_date"] = base_date + timedelta(days=365 + index % 30)
             commands.append((0, 0, line))
         move.write({"move_line_ids": commands})
         if len(move.move_line_ids) != len(vals_list):
             raise RuntimeError("generated lines were not all created")
 
+    @staticmethod
+    def check_done(record, result, what, state):
+        """Fail when ``result`` is a dialog (an action with a ``res_model``: a wizard that
+        would have stopped a user) or ``record`` is not in ``state`` after ``what``."""
+        if isinstance(result, dict) and result.get("res_model"):
+            raise RuntimeError(f"{what} of {record.name} opened wizard {result['res_model']}")
+        if record.state != state:
+            raise RuntimeError(f"{record.name} is {record.state!r} after {what}")
+        return result
+
     def validate(self, picking):
         """``button_validate``, failing loudly if a wizard would have stopped a user."""
-        result = picking.button_validate()
-        if isinstance(result, dict) and result.get("res_model"):
-            raise RuntimeError(f"validation of {picking.name} opened wizard {result['res_model']}")
-        if picking.state != "done":
-            raise RuntimeError(f"{picking.name} is {picking.state!r} after validation")
-        return result
+        return self.check_done(picking, picking.button_validate(), "validation", "done")
 
     def receipt(self, product, qty, first_lot, count):
         """A receipt of ``qty`` units with generated lines, ready to validate."""
@@ -567,6 +661,127 @@ class Flows:
         rec.measure("validate receipt", lambda: self.validate(receipt))
         picking = self.delivery(product, n, rec)
         rec.measure("validate delivery", lambda: self.validate(picking))
+
+    # ---- sales: serials registered on a delivery, lots printed on an invoice ----------
+
+    def sale_order(self, product, qty):
+        """A confirmed sales order of ``qty`` units of ``product`` to the customer, with
+        its delivery (one picking) reserved."""
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "warehouse_id": self.warehouse.id,
+                "order_line": [
+                    (0, 0, {"product_id": product.id, "product_uom_qty": qty, "price_unit": 10})
+                ],
+            }
+        )
+        order.action_confirm()
+        picking = order.picking_ids
+        if len(picking) != 1:
+            raise RuntimeError(f"{order.name} made {len(picking)} deliveries")
+        picking.action_assign()
+        if picking.move_ids.quantity != qty:
+            raise RuntimeError(f"reserved {picking.move_ids.quantity} of {qty} on {picking.name}")
+        return order
+
+    def serial_names(self, prefix, n):
+        return [f"{prefix}{index:06d}" for index in range(1, n + 1)]
+
+    def sales_register(self, n, rec):
+        """N serials typed in by paste. Add-on: a delivery of N units of a product whose
+        serials are registered in the sales process (scope "sales", N untracked units in
+        stock, a confirmed sales order); measured: Validate (opens the registration
+        dialog), then the N names pasted and Confirm (registers them and validates).
+        Vanilla: a receipt of N units of a serial-tracked product; measured: the same N
+        names through Odoo's "Import Serials/Lots", then Validate."""
+        names = self.serial_names("SN-SR-", n)
+        if self.addon:
+            product = self.env["product.product"].create(
+                {
+                    "name": f"Bench sales serials {n}",
+                    "is_storable": True,
+                    "invoice_policy": "delivery",
+                }
+            )
+            addon_configure_sales_serials(self.env, product)
+            self.env["stock.quant"]._update_available_quantity(product, self.stock, n)
+            picking = self.sale_order(product, n).picking_ids
+            action = rec.measure("validate", lambda: addon_open_registration(self.env, picking))
+            rec.measure("paste + confirm", lambda: addon_paste_and_confirm(self.env, action, names))
+            self.env.invalidate_all()
+            addon_check_registrations(self.env, picking, names)
+            return
+        product = self.env["product.product"].create(
+            {"name": f"Bench sales serials {n}", "is_storable": True, "tracking": "serial"}
+        )
+        picking = self.make_picking(
+            self.warehouse.in_type_id, self.vendor, self.supplier_loc, self.stock, product, n
+        )
+        picking.action_confirm()
+        rec.measure(
+            "import serials", lambda: self.generate_lines(picking, False, 0, "\n".join(names))
+        )
+        rec.measure("validate", lambda: self.validate(picking))
+        self.env.invalidate_all()
+        lines = picking.move_line_ids
+        if (
+            len(lines) != n
+            or set(lines.mapped("state")) != {"done"}
+            or sorted(lines.lot_id.mapped("name")) != names
+        ):
+            raise RuntimeError(
+                f"{picking.name}: {len(lines)} lines, {len(lines.lot_id)} lots after import of {n}"
+            )
+
+    def show_lots_on_invoices(self):
+        """Tick "Display Lots & Serial Numbers on Invoices" for the user. The group change
+        empties the registry's caches (that the warm-up filled): an invoice of one untracked
+        unit, created, posted and rendered (unmeasured), fills them again, so that the
+        measured part doesn't pay for it on its first attempt."""
+        group = self.env.ref("stock_account.group_lot_on_invoice")
+        self.env.user.write({"groups_id": [(4, group.id)]})
+        if not self.env.user.has_group("stock_account.group_lot_on_invoice"):
+            raise RuntimeError("the lots on invoices group could not be given")
+        product = self.env["product.product"].create(
+            {"name": "Bench invoice warm-up", "type": "consu", "invoice_policy": "order"}
+        )
+        self.render_invoice(self.invoice_order(self.sale_order(product, 1)))
+
+    def invoice_order(self, order):
+        """Create the order's invoice and post it, failing on any dialog."""
+        invoice = order._create_invoices()
+        self.check_done(invoice, invoice.action_post(), "posting", "posted")
+        return invoice
+
+    def render_invoice(self, invoice):
+        """The invoice as HTML (its report, lots included); returns the text."""
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html(
+            "account.report_invoice", invoice.ids
+        )
+        return html.decode() if isinstance(html, bytes) else str(html)
+
+    def invoice_lots(self, n, rec):
+        """N serials received and delivered from a sales order (unmeasured). Measured: the
+        invoice created from the order and posted, then rendered as HTML with the lots
+        shown (vanilla computes them at print, ``_get_invoiced_lot_values``). The HTML
+        must show the first and the last serial (one a line, or in a printed range)."""
+        self.show_lots_on_invoices()
+        product = self.make_product(f"Bench invoice lots {n}", "serial")
+        product.invoice_policy = "delivery"
+        self.receive(product, n, "SN-IL-000001", n)
+        order = self.sale_order(product, n)
+        picking = order.picking_ids
+        picking.move_ids.picked = True
+        if self.addon:
+            addon_prepare_delivery(self.env, picking)
+        self.validate(picking)
+        invoice = rec.measure("invoice + post", lambda: self.invoice_order(order))
+        html = rec.measure("render", lambda: self.render_invoice(invoice))
+        names = self.serial_names("SN-IL-", n)
+        missing = [name for name in (names[0], names[-1]) if name not in html]
+        if missing:
+            raise RuntimeError(f"the rendered {invoice.name} does not show {missing}")
 
     # ---- assembly: N serial units, each with its own component serial and lot --------
 
@@ -1174,7 +1389,8 @@ def build_parser():
         "--sizes",
         default=os.environ.get("BENCH_SIZES") or "",
         help="comma-separated sizes (default: $BENCH_SIZES, else each flow's own: "
-        "100,1000,5000; assembly 100,1000; recall 100,10000)",
+        "100,1000,5000; sales_register, invoice_lots 1000,5000; assembly 100,1000; "
+        "recall 100,10000)",
     )
     parser.add_argument(
         "--flows",

@@ -3,8 +3,10 @@
 #
 # Databases (no demo data):
 #   sit_bench_vanilla  stock, mrp, sale_stock, purchase_stock, product_expiry,
-#                      stock_account. Reused while it carries the stamp of the current
-#                      Odoo source and module list (a comment on the database);
+#                      stock_account, sale_mrp, purchase_mrp (the add-on's depends;
+#                      mrp_product_expiry and mrp_account come with them). Reused while
+#                      it carries the stamp of the current Odoo source and module list
+#                      (a comment on the database);
 #                      rebuilt otherwise, or always with BENCH_FRESH=1.
 #   sit_bench_addon    rebuilt on every run: a copy of sit_bench_vanilla (odoo db
 #                      duplicate, filestore included) in which stock_item_tracking is
@@ -14,6 +16,11 @@
 #
 # Flows (details in bench.py's docstring):
 #   receipt_serial, delivery_serial, receipt_delivery_lot   N = 100, 1000, 5000
+#   sales_register  N serials pasted in the delivery's registration dialog (add-on, scope
+#              "sales", from a sales order) + validation, vs vanilla's "Import
+#              Serials/Lots" of the same N names on a receipt + validation. N = 1000, 5000.
+#   invoice_lots    an invoice of N delivered serials: create from the sales order + post +
+#              render as HTML with lots shown, on both sides. N = 1000, 5000.
 #   assembly   an order of N serial units, each with its own component serial and 2 units
 #              of a lot: create + confirm + reserve, then vanilla's Mass Produce dialog
 #              vs the add-on's Link Serial Numbers (fill in order, confirm) + Mark as
@@ -43,7 +50,7 @@ sit_ensure_pg
 
 VANILLA_DB="${BENCH_VANILLA_DB:-sit_bench_vanilla}"
 ADDON_DB="${BENCH_ADDON_DB:-sit_bench_addon}"
-MODULES=stock,mrp,sale_stock,purchase_stock,product_expiry,stock_account
+MODULES=stock,mrp,sale_stock,purchase_stock,product_expiry,stock_account,sale_mrp,purchase_mrp
 LOG_DIR="$BUILD_DIR/logs"
 started=$SECONDS
 
