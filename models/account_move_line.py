@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare, float_round
+from odoo.tools import SQL, float_compare, float_round
 
 from .account_move_line_lot import BILL_MOVE_TYPES, LOT_ALLOCATION_MOVE_TYPES
 
@@ -517,7 +517,49 @@ class AccountMoveLine(models.Model):
                     }
                 )
         to_unlink.unlink()
-        Allocation.create(vals_list)
+        self._insert_lot_allocations(vals_list)
+
+    def _insert_lot_allocations(self, vals_list):
+        """Store proposed allocations in one INSERT (``make bench``: the ORM's create of a
+        1,000-serial invoice's rows cost more than vanilla's whole print-time computation).
+        The rows are the add-on's own proposal, valid by construction (lots of the lines'
+        own deliveries or receipts, of their products), so the user-edit guards and the
+        product constraint that ``create`` runs for users don't apply. Override to go back
+        to the ORM."""
+        if not vals_list:
+            return
+        lines = self.browse({vals["account_move_line_id"] for vals in vals_list})
+        lots = self.env["stock.lot"].browse({vals["lot_id"] for vals in vals_list})
+        lines.fetch(["move_id", "company_id"])
+        lots.fetch(["product_id"])
+        columns = defaultdict(list)
+        for vals in vals_list:
+            line = self.browse(vals["account_move_line_id"])
+            columns["line"].append(line.id)
+            columns["move"].append(line.move_id.id)
+            columns["company"].append(line.company_id.id)
+            columns["product"].append(self.env["stock.lot"].browse(vals["lot_id"]).product_id.id)
+            columns["lot"].append(vals["lot_id"])
+            columns["quantity"].append(vals["quantity"])
+            columns["sequence"].append(vals.get("sequence", 10))
+        self.env["account.move.line.lot"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO account_move_line_lot
+                       (account_move_line_id, account_move_id, company_id, product_id, lot_id,
+                        quantity, sequence, create_uid, write_uid, create_date, write_date)
+                   SELECT line, move, company, product, lot, quantity, sequence, %(uid)s,
+                          %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                     FROM unnest(%(line)s::int[], %(move)s::int[], %(company)s::int[],
+                                 %(product)s::int[], %(lot)s::int[], %(quantity)s::float8[],
+                                 %(sequence)s::int[])
+                       AS v(line, move, company, product, lot, quantity, sequence)""",
+                uid=self.env.uid,
+                **columns,
+            )
+        )
+        self.env["account.move.line.lot"].invalidate_model()
+        lines.invalidate_recordset(["lot_allocation_ids"])
 
     def _check_lot_allocations(self):
         """Refuse to post lines whose lots, as a user edited them, break a rule of
