@@ -331,48 +331,82 @@ class AccountMoveLine(models.Model):
         in the product's unit; the lots listed in the order of their first move each way.
         One search for all lines, read as a system fact (an invoicing user may have no
         stock access)."""
-        smls = (
-            self.env["stock.move.line"]
-            .sudo()
-            .search_fetch(
-                [
-                    (f"move_id.{link}", "in", order_lines.ids),
-                    ("state", "=", "done"),
-                    ("lot_id", "!=", False),
-                ],
-                [
-                    "move_id",
-                    "lot_id",
-                    "product_id",
-                    "quantity",
-                    "product_uom_id",
-                    "location_id",
-                    "location_dest_id",
-                ],
-                order="date, id",
-            )
-        )
-        sources = {}
-        for sml in smls:
-            source_usage = sml.location_id.usage
-            dest_usage = sml.location_dest_id.usage
+        for (
+            source_id,
+            lot,
+            product,
+            qty,
+            uom,
+            source_usage,
+            dest_usage,
+        ) in self._fetch_lot_allocation_moves(order_lines, link):
             if partner_usage == "customer":
                 sign = (dest_usage == "customer") - (source_usage == "customer")
             else:
                 sign = (source_usage == "supplier") - (dest_usage == "supplier")
             if not sign:
                 continue
-            move = sml.move_id
-            source = sources.get(move)
-            if source is None:
-                source = sources[move] = move[link].with_env(self.env)
-            lot = sml.lot_id  # read as superuser: only its id and product are used
-            qty = sml.quantity
-            if sml.product_uom_id != sml.product_id.uom_id:
-                qty = sml.product_uom_id._compute_quantity(qty, sml.product_id.uom_id)
+            if uom != product.uom_id:
+                qty = uom._compute_quantity(qty, product.uom_id)
+            source = order_lines.browse(source_id).with_prefetch(order_lines._prefetch_ids)
             order = state["out"] if sign > 0 else state["back"]
             order[source].setdefault(lot, None)
             state["moved"][source][lot] += sign * qty
+
+    @api.model
+    def _fetch_lot_allocation_moves(self, order_lines, link):
+        """(order line id, lot, product, quantity, unit, source usage, destination usage) of
+        the done move lines with a lot of the moves of `order_lines`, in the order they were
+        done: one query (``make bench``: reading a 1,000-serial delivery's lines through the
+        ORM, twice per invoice, cost more than vanilla's print-time computation). The lots,
+        products and units are records sharing one prefetch set."""
+        self.env["stock.move.line"].flush_model(
+            [
+                "move_id",
+                "lot_id",
+                "product_id",
+                "quantity",
+                "product_uom_id",
+                "location_id",
+                "location_dest_id",
+                "state",
+                "date",
+            ]
+        )
+        self.env["stock.move"].flush_model([link])
+        self.env.cr.execute(
+            SQL(
+                """SELECT sm.%(link)s, sml.lot_id, sml.product_id, sml.quantity,
+                          sml.product_uom_id, src.usage, dst.usage
+                     FROM stock_move_line sml
+                     JOIN stock_move sm ON sm.id = sml.move_id
+                     JOIN stock_location src ON src.id = sml.location_id
+                     JOIN stock_location dst ON dst.id = sml.location_dest_id
+                    WHERE sm.%(link)s = ANY(%(lines)s) AND sml.state = 'done'
+                      AND sml.lot_id IS NOT NULL
+                 ORDER BY sml.date, sml.id""",
+                link=SQL.identifier(link),
+                lines=order_lines.ids,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        # Read as system facts: an invoicing user may have no stock access.
+        lots = self.env["stock.lot"].sudo().browse({row[1] for row in rows})
+        products = self.env["product.product"].sudo().browse({row[2] for row in rows})
+        uoms = self.env["uom.uom"].sudo().browse({row[4] for row in rows})
+        lot_by_id = {lot.id: lot for lot in lots}
+        product_by_id = {product.id: product for product in products}
+        uom_by_id = {uom.id: uom for uom in uoms}
+        for line_id, lot_id, product_id, qty, uom_id, source_usage, dest_usage in rows:
+            yield (
+                line_id,
+                lot_by_id[lot_id],
+                product_by_id[product_id],
+                qty,
+                uom_by_id[uom_id],
+                source_usage,
+                dest_usage,
+            )
 
     @api.model
     def _read_lot_allocation_billed(self, state, order_lines, path, exclude, posted_only):
