@@ -279,18 +279,22 @@ class AccountMove(models.Model):
             return super()._get_invoiced_lot_values()
         res = self._get_invoiced_lot_values_without_sale_stock()
         lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        formatted = {}  # a serial invoice formats the same quantity (1) a thousand times
         for allocation in lines.lot_allocation_ids:
             if not allocation.quantity:
                 continue
             # As Odoo: the lot read as superuser, for users without stock access; the
             # allocation itself was read with the user's rights (its company rule).
             lot = allocation.lot_id.sudo()
+            quantity = formatted.get(allocation.quantity)
+            if quantity is None:
+                quantity = formatted[allocation.quantity] = formatLang(
+                    self.env, allocation.quantity, dp="Product Unit of Measure"
+                )
             res.append(
                 {
                     "product_name": lot.product_id.display_name,
-                    "quantity": formatLang(
-                        self.env, allocation.quantity, dp="Product Unit of Measure"
-                    ),
+                    "quantity": quantity,
                     "uom_name": lot.product_uom_id.name,
                     "lot_name": lot.name,
                     # The lot id is needed by localizations to inherit the method.

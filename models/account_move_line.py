@@ -492,14 +492,15 @@ class AccountMoveLine(models.Model):
         """Take from the pools of `state` the lots this line needs for `remaining`
         ({product: quantity}); return {lot: quantity} in taking order."""
         taken = {}
+        roundings = {}
         for counter, lot, sign, available in self._iter_lot_allocation_pool(state):
             product = lot.product_id
-            rounding = product.uom_id.rounding
+            rounding = roundings.get(product)
+            if rounding is None:
+                rounding = roundings[product] = product.uom_id.rounding
             need = remaining.get(product, 0.0)
-            if (
-                float_compare(need, 0.0, precision_rounding=rounding) <= 0
-                or float_compare(available, 0.0, precision_rounding=rounding) <= 0
-            ):
+            if need < rounding / 2 or available < rounding / 2:
+                # float_compare(x, 0, precision_rounding=rounding) <= 0, without its cost
                 continue
             qty = float_round(min(need, available), precision_rounding=rounding)
             remaining[product] = need - qty
