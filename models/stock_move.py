@@ -14,6 +14,7 @@ class StockMove(models.Model):
         "move_id",
         "registration_id",
         "Returned Serial Numbers",
+        copy=False,
         help="On a customer return: the registered serial numbers that come back.",
     )
 
@@ -133,6 +134,8 @@ class StockMove(models.Model):
     def _item_tracking_take_invoice_registrations(self):
         """Serials registered on an invoice before the goods left (no delivery move yet) are
         the serials of the delivery of the same sales order line, in invoice order."""
+        if not self.sale_line_id:
+            return
         Registration = self.env["sale.serial.registration"]
         pending = Registration.search(
             [

@@ -46,6 +46,8 @@ class StockPicking(models.Model):
                 continue
             moves = picking.move_ids.filtered(lambda m: m.picked and not m.scrapped)
             deliveries = moves._item_tracking_registration_moves()
+            if not deliveries:
+                continue
             deliveries._item_tracking_take_invoice_registrations()
             if deliveries._item_tracking_registrations_needed():
                 return picking._item_tracking_action_register_serials()
