@@ -124,6 +124,8 @@ class SaleSerialRegistration(models.Model):
         return registrations
 
     def write(self, vals):
+        if not self:
+            return True
         vals = dict(vals)
         self._item_tracking_clean_vals(vals)
         self._item_tracking_check_write(vals)
@@ -439,10 +441,13 @@ class SaleSerialRegistration(models.Model):
     @contextmanager
     def _item_tracking_unique_guard(self):
         """Turn the database's unique index violation (a concurrent registration of the same
-        serial, committed after this transaction's checks) into an error naming the serial."""
+        serial, committed after this transaction's checks) into an error naming the serial.
+        Only this model's rows are written inside the savepoint: flushing everything there
+        would recompute other models' fields at a moment their own flows don't expect."""
         try:
-            with self.env.cr.savepoint():
+            with self.env.cr.savepoint(flush=False):
                 yield
+                self.env["sale.serial.registration"].flush_model()
         except psycopg2.errors.UniqueViolation as error:
             if UNIQUE_INDEX not in str(error):
                 raise

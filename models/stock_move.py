@@ -223,6 +223,8 @@ class StockMove(models.Model):
         open_moves = self.filtered(lambda m: m.state not in ("done", "cancel"))
         registrations = open_moves.serial_registration_ids.filtered(lambda r: r.state != "reversed")
         res = super()._action_cancel()
+        if not registrations:
+            return res
         cancelled = registrations.filtered(lambda r: r.move_id.state == "cancel").sudo()
         cancelled.filtered("invoice_line_id").write({"move_id": False, "picking_id": False})
         cancelled.filtered(lambda r: not r.invoice_line_id).unlink()
