@@ -69,9 +69,18 @@ class AccountMoveLineLot(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            # Refused before anything is read or written for the new rows.
+            lines = self.env["account.move.line"].browse(
+                {
+                    vals["account_move_line_id"]
+                    for vals in vals_list
+                    if vals.get("account_move_line_id")
+                }
+            )
+            self.browse()._check_lot_allocation_user_edit(create=True, moves=lines.move_id)
         allocations = super().create(vals_list)
         if not self.env.su:
-            allocations._check_lot_allocation_user_edit(create=True)
             allocations.account_move_line_id._mark_lot_allocation_edited()
         return allocations
 
@@ -92,10 +101,11 @@ class AccountMoveLineLot(models.Model):
             lines.exists()._mark_lot_allocation_edited()
         return res
 
-    def _check_lot_allocation_user_edit(self, create=False, lot_changed=False):
+    def _check_lot_allocation_user_edit(self, create=False, lot_changed=False, moves=None):
         """A user changes the lots of draft invoices only; on vendor bills, the lots are those
         of the receipts (R001-39/40): only their quantities can be changed or lines deleted."""
-        not_draft = self.account_move_id.filtered(lambda m: m.state != "draft")
+        moves = self.account_move_id if moves is None else moves
+        not_draft = moves.filtered(lambda m: m.state != "draft")
         if not_draft:
             raise UserError(
                 self.env._(
@@ -104,7 +114,7 @@ class AccountMoveLineLot(models.Model):
                     moves=", ".join(not_draft.mapped("display_name")),
                 )
             )
-        bills = self.account_move_id.filtered(lambda m: m.move_type in BILL_MOVE_TYPES)
+        bills = moves.filtered(lambda m: m.move_type in BILL_MOVE_TYPES)
         if bills and (create or lot_changed):
             raise UserError(
                 self.env._(

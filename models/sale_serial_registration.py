@@ -1,6 +1,8 @@
+from collections import defaultdict
 from contextlib import contextmanager
 
 import psycopg2.errors
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -169,14 +171,16 @@ class SaleSerialRegistration(models.Model):
                         serials=", ".join(locked.mapped("display_name")),
                     )
                 )
-            for registration in self.filtered("move_id"):
-                registration.picking_id.message_post(
-                    body=self.env._(
+            lines = defaultdict(list)
+            for registration in self.filtered("picking_id"):
+                lines[registration.picking_id].append(
+                    self.env._(
                         "Serial number %(serial)s of %(product)s removed.",
                         serial=registration.display_name,
                         product=registration.product_id.display_name,
                     )
                 )
+            self._item_tracking_post_lines(lines)
         return super().unlink()
 
     # ------------------------------------------------------------------ actions
@@ -462,11 +466,13 @@ class SaleSerialRegistration(models.Model):
             ) from error
 
     def _item_tracking_log_corrections(self, old_names):
+        """One chatter message per delivery and invoice, listing its corrected serials."""
+        lines = defaultdict(list)
         for registration in self:
             old = old_names.get(registration.id)
             if old == registration.display_name:
                 continue
-            body = self.env._(
+            line = self.env._(
                 "Serial number of %(product)s corrected: %(old)s → %(new)s.",
                 product=registration.product_id.display_name,
                 old=old,
@@ -474,4 +480,11 @@ class SaleSerialRegistration(models.Model):
             )
             for document in (registration.picking_id, registration.invoice_id):
                 if document:
-                    document.message_post(body=body)
+                    lines[document].append(line)
+        self._item_tracking_post_lines(lines)
+
+    @api.model
+    def _item_tracking_post_lines(self, lines):
+        """Post {document: [line]} as one message per document."""
+        for document, texts in lines.items():
+            document.message_post(body=Markup("<br/>").join(texts))

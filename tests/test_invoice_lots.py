@@ -429,6 +429,49 @@ class TestInvoiceLots(ItemTrackingCommon):
         with self.assertRaises(AccessError):
             Allocation.browse(allocation.id).read(["quantity"])
 
+    def test_posted_lots_refused_to_users_on_every_path(self):
+        """A posted invoice's stored lots can't be changed by the lowest invoicing user,
+        whatever the path (write, create, unlink, load, a context key), nor by a user of
+        another company; a later edit of the done delivery doesn't change them either."""
+        s1, s2 = self.serials[:2]
+        order = self._sell(self.product_serial, 1)
+        picking = order.picking_ids
+        self._deliver(picking, [(s1, 1)])
+        invoice = order._create_invoices()
+        invoice.action_post()
+        line = invoice.invoice_line_ids
+        allocation = line.lot_allocation_ids
+        user = new_test_user(self.env, "sit_inv_hostile", groups="account.group_account_invoice")
+        Allocation = self.env["account.move.line.lot"].with_user(user)
+        with self.assertRefused("no longer be changed"):
+            allocation.with_user(user).write({"quantity": 5})
+        with self.assertRefused("no longer be changed"):
+            allocation.with_user(user).with_context(item_tracking_proposal=True).unlink()
+        with self.assertRefused("no longer be changed"):
+            Allocation.create({"account_move_line_id": line.id, "lot_id": s2.id, "quantity": 1})
+        result = Allocation.load(
+            ["account_move_line_id/.id", "lot_id/.id", "quantity"],
+            [[str(line.id), str(s2.id), "1"]],
+        )
+        self.assertFalse(result["ids"], "load must be refused")
+        self.assertEqual(self._stored(invoice), [(s1.name, 1)])
+        # another company's user can't write them
+        other = self.env["res.company"].create({"name": "Other company (lots write)"})
+        other_user = new_test_user(
+            self.env,
+            "sit_other_inv_write",
+            groups="account.group_account_invoice",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        with self.assertRaises(AccessError):
+            allocation.with_user(other_user).write({"quantity": 2})
+        # a correction of the done delivery (another serial) keeps the printed invoice
+        self._put_in_stock(self.product_serial, s2)
+        picking.move_line_ids.write({"lot_id": s2.id})
+        self.assertEqual(self._stored(invoice), [(s1.name, 1)])
+        self.assertIn(s1.name, self._printed(invoice))
+
     # ---- vendor bills --------------------------------------------------------------------------
 
     def test_vendor_bill_lots_read_only(self):

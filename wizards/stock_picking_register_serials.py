@@ -1,5 +1,7 @@
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_is_zero
@@ -51,7 +53,6 @@ class StockPickingRegisterSerials(models.TransientModel):
     )
     line_ids = fields.One2many("stock.picking.register.serials.line", "wizard_id", "Serials")
     summary = fields.Html(compute="_compute_summary")
-    blank_issue_allowed = fields.Boolean(compute="_compute_summary")
     can_register_later = fields.Boolean(compute="_compute_summary")
     scan_message = fields.Char(readonly=True)
 
@@ -67,25 +68,25 @@ class StockPickingRegisterSerials(models.TransientModel):
     def _compute_summary(self):
         for wizard in self:
             rows = []
-            blank = later = False
+            later = False
             counts = wizard._item_tracking_line_counts()
             for target in wizard._item_tracking_targets():
                 units = wizard._item_tracking_target_units(target)
                 count = counts.get(target.id, 0)
-                code = target.product_id.product_tmpl_id.item_tracking_code_id
-                blank |= code.blank_issue_allowed
                 remaining = max(int(round(units)) - count, 0)
                 rows.append(
-                    self.env._(
-                        "<li><b>%(product)s</b>: %(count)s of %(units)s registered, "
-                        "%(remaining)s remaining%(extra)s</li>",
-                        product=target.product_id.display_name,
-                        count=count,
-                        units=int(round(units)),
-                        remaining=remaining,
-                        extra=self.env._(", %(n)s too many", n=count - int(round(units)))
-                        if count > units
-                        else "",
+                    Markup("<li><b>%s</b>: %s</li>")
+                    % (
+                        target.product_id.display_name,
+                        self.env._(
+                            "%(count)s of %(units)s registered, %(remaining)s remaining%(extra)s",
+                            count=count,
+                            units=int(round(units)),
+                            remaining=remaining,
+                            extra=self.env._(", %(n)s too many", n=count - int(round(units)))
+                            if count > units
+                            else "",
+                        ),
                     )
                 )
             moves = wizard.move_ids
@@ -97,8 +98,7 @@ class StockPickingRegisterSerials(models.TransientModel):
                     for m in moves
                 )
             )
-            wizard.summary = "<ul class='mb-0'>%s</ul>" % "".join(rows)
-            wizard.blank_issue_allowed = blank
+            wizard.summary = Markup("<ul class='mb-0'>%s</ul>") % Markup().join(rows)
             wizard.can_register_later = later
 
     # ------------------------------------------------------------------ targets
