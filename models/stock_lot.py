@@ -2,7 +2,7 @@ import json
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare
 from odoo.tools.sql import column_exists, create_column
@@ -12,14 +12,15 @@ from odoo.addons.stock.models.stock_lot import OPERATORS
 from ..tools.lot_status import SOURCE_FIELDS, STOCK_USAGES, replay
 
 MANAGER_GROUP = "stock_item_tracking.group_item_tracking_manager"
+# In lifecycle order: the order of the status groups in lists, pivots and graphs.
 TRACKING_STATUSES = [
     ("planned", "Planned"),
     ("received", "Received"),
     ("consumed", "Consumed"),
     ("shipped", "Shipped"),
-    ("written_off", "Written Off"),
-    ("rejected", "Rejected"),
     ("returned", "Returned"),
+    ("rejected", "Rejected"),
+    ("written_off", "Written Off"),
 ]
 MAINTENANCE_STATUSES = [
     ("under_warranty", "Under Warranty"),
@@ -48,7 +49,9 @@ BLOCK_FIELDS = ("blocked", "blocked_reason")
 
 
 class StockLot(models.Model):
-    _inherit = "stock.lot"
+    _name = "stock.lot"
+    _inherit = ["stock.lot", "item.tracking.selection.order"]
+    _selection_order_fields = ("tracking_status",)
     _rec_names_search = ("name", "ref", "manufacturer_serial")
 
     item_tracking_code_id = fields.Many2one(related="product_id.item_tracking_code_id")
@@ -340,6 +343,19 @@ class StockLot(models.Model):
             lot.expiration_date = lot.expiration_date
         return super(StockLot, self - manual)._compute_expiration_date()
 
+    @api.constrains("blocked", "blocked_reason")
+    def _check_blocked_reason(self):
+        """A block always has a reason (any path: create, write, import, list toggle,
+        multi-edit, whatever the context, superuser included)."""
+        missing = self.filtered(lambda lot: lot.blocked and not (lot.blocked_reason or "").strip())
+        if missing:
+            raise ValidationError(
+                self.env._(
+                    "Enter the reason for blocking these lots/serial numbers: %(lots)s",
+                    lots=", ".join(missing.mapped("display_name")),
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         self._check_item_tracking_create(vals_list)
@@ -571,6 +587,24 @@ class StockLot(models.Model):
             "domain": [("lot_id", "=", self.id), ("state", "=", "done")],
             "context": {"create": False, "search_default_done": False},
         }
+
+    def action_open_block(self):
+        """The block wizard for these lots (the list's Blocked toggle, the card)."""
+        self._check_block_access()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "stock_item_tracking.action_stock_lot_block"
+        )
+        action["context"] = {
+            "active_model": "stock.lot",
+            "active_ids": self.ids,
+            "default_lot_ids": self.ids,
+        }
+        return action
+
+    def action_unblock(self):
+        """Unblock these lots (Item Tracking Managers only, as any write of the block)."""
+        self.filtered("blocked").write({"blocked": False})
+        return True
 
     def action_reject(self):
         return {
