@@ -3,7 +3,7 @@ from datetime import date
 from lxml import etree
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .common import ItemTrackingCommon
@@ -351,3 +351,29 @@ class TestProductFormPlacement(ItemTrackingCommon):
         names = [node.get("name") for node in group if node.tag == "field"]
         self.assertIn("item_tracking_code_id", names)
         self.assertGreater(names.index("item_tracking_code_id"), names.index("product_tooltip"))
+
+
+@tagged("post_install", "-at_install")
+class TestBlockListTour(HttpCase):
+    def test_block_from_the_list_asks_for_the_reason(self):
+        """Issue 16, item 2 in the browser: the list's Blocked toggle opens the Block wizard
+        (cancel leaves the lot as it was, Block without a reason is not possible), and
+        unticking unblocks."""
+        admin = self.env.ref("base.user_admin")
+        admin.groups_id += self.env.ref("stock.group_production_lot") + self.env.ref(
+            "stock_item_tracking.group_item_tracking_manager"
+        )
+        product = self.env["product.product"].create(
+            {"name": "Tour list drill", "is_storable": True, "tracking": "serial"}
+        )
+        lots = self.env["stock.lot"].create(
+            [{"name": f"TOUR-SN-L{i}", "product_id": product.id} for i in (1, 2, 3)]
+        )
+        self.start_tour(
+            "/odoo/action-stock.action_production_lot_form",
+            "stock_item_tracking_block_list_tour",
+            login="admin",
+        )
+        self.assertEqual(lots.mapped("blocked"), [True, False, False])
+        self.assertEqual(lots[0].blocked_reason, "Tour: failed inspection")
+        self.assertEqual(lots[2].blocked_reason, "Tour: recall")

@@ -43,6 +43,11 @@ export class LotBlockToggleField extends BooleanField {
 export const lotBlockToggleField = {
     ...booleanField,
     component: LotBlockToggleField,
+    // Clickable in a read-only list row too (as boolean_toggle): only the view's readonly
+    // modifier (not an Item Tracking Manager) disables it.
+    extractProps(fieldInfo, dynamicInfo) {
+        return { readonly: dynamicInfo.readonly };
+    },
 };
 
 registry.category("fields").add("stock_lot_block_toggle", lotBlockToggleField);
