@@ -22,6 +22,8 @@ TRACKING_STATUSES = [
     ("rejected", "Rejected"),
     ("written_off", "Written Off"),
 ]
+# The usual next steps shown in the status bar of a number still planned or on hand.
+NEXT_STATUSES = {"planned": ("received", "shipped"), "received": ("shipped",)}
 MAINTENANCE_STATUSES = [
     ("under_warranty", "Under Warranty"),
     ("out_of_warranty", "Out of Warranty"),
@@ -62,7 +64,7 @@ class StockLot(models.Model):
         help="A blocked lot/serial number can't be reserved nor moved by any stock operation. "
         "Only Item Tracking Managers can block or unblock.",
     )
-    blocked_reason = fields.Char(tracking=True, copy=False)
+    blocked_reason = fields.Text(tracking=True, copy=False)
     can_block = fields.Boolean(compute="_compute_can_block")
     tracking_status = fields.Selection(
         TRACKING_STATUSES,
@@ -78,6 +80,12 @@ class StockLot(models.Model):
         "back from a customer).",
     )
     status_log_ids = fields.One2many("stock.lot.status.log", "lot_id", string="Status History")
+    status_path = fields.Char(
+        compute="_compute_status_path",
+        help="The statuses of this lot's own path, in lifecycle order (comma-separated): "
+        "those of its status history and its current one, then the usual next steps of a "
+        "number still planned or on hand. The card's status bar shows these.",
+    )
     # The sources are kept per company (company-dependent): a lot shared between companies
     # (no company) is received and delivered by several, and each sees only its own.
     supplier_id = fields.Many2one("res.partner", readonly=True, copy=False, company_dependent=True)
@@ -195,6 +203,24 @@ class StockLot(models.Model):
         return super()._auto_init()
 
     @api.depends_context("uid")
+    @api.depends("tracking_status", "status_log_ids.old_status", "status_log_ids.new_status")
+    def _compute_status_path(self):
+        visited = defaultdict(set)
+        lot_ids = [lot_id for lot_id in self.ids if lot_id]
+        if lot_ids:
+            groups = self.env["stock.lot.status.log"]._read_group(
+                [("lot_id", "in", lot_ids)],
+                ["lot_id"],
+                ["old_status:array_agg", "new_status:array_agg"],
+            )
+            for lot, old_statuses, new_statuses in groups:
+                visited[lot.id].update(old_statuses, new_statuses)
+        order = [value for value, _label in TRACKING_STATUSES]
+        for lot in self:
+            path = visited[lot._origin.id] | {"planned", lot.tracking_status}
+            path |= set(NEXT_STATUSES.get(lot.tracking_status, ()))
+            lot.status_path = ",".join(status for status in order if status in path)
+
     def _compute_can_block(self):
         self.can_block = self.env.user.has_group(MANAGER_GROUP)
 

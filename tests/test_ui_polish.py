@@ -377,3 +377,82 @@ class TestBlockListTour(HttpCase):
         self.assertEqual(lots.mapped("blocked"), [True, False, False])
         self.assertEqual(lots[0].blocked_reason, "Tour: failed inspection")
         self.assertEqual(lots[2].blocked_reason, "Tour: recall")
+
+    def test_status_bar_shows_the_lot_path(self):
+        admin = self.env.ref("base.user_admin")
+        admin.groups_id += self.env.ref("stock.group_production_lot")
+        product = self.env["product.product"].create(
+            {"name": "Tour path drill", "is_storable": True, "tracking": "serial"}
+        )
+        lot = self.env["stock.lot"].create({"name": "TOUR-SN-REJ", "product_id": product.id})
+        lot.sudo().write({"tracking_status": "rejected"})
+        self.env["stock.lot.status.log"].create(
+            [
+                {"lot_id": lot.id, "old_status": "planned", "new_status": "received"},
+                {"lot_id": lot.id, "old_status": "received", "new_status": "rejected"},
+            ]
+        )
+        self.assertEqual(lot.status_path, "planned,received,rejected")
+        self.start_tour(
+            f"/odoo/action-stock.action_production_lot_form/{lot.id}",
+            "stock_item_tracking_status_path_tour",
+            login="admin",
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestLotCardPath(ItemTrackingCommon):
+    """Issue 16, item 3: the card's status bar shows this lot's own path; the kanban card
+    shows the status and the block."""
+
+    def test_status_path_follows_the_lot(self):
+        rejected, returned, kept = (
+            self._create_lot(self.product_serial, f"SN-PATH-{i}") for i in range(3)
+        )
+        planned = self._create_lot(self.product_serial, "SN-PATH-PLANNED")
+        self.assertEqual(planned.status_path, "planned,received,shipped")
+        lines = [{"lot_id": lot} for lot in (rejected, returned, kept)]
+        self._validate(self._receipt(self.product_serial, lines))
+        self.env["stock.lot.reject"].create(
+            {"lot_ids": rejected.ids, "reason": "Failed inspection"}
+        ).action_confirm()
+        self._validate(self._delivery(self.product_serial, [{"lot_id": returned}]))
+        back = self._create_picking(
+            self.warehouse.in_type_id, self.product_serial, 1, location=self.customer_location
+        )
+        self._validate(self._set_lines(back, [{"lot_id": returned}]))
+        self.env.invalidate_all()
+        self.assertEqual(rejected.tracking_status, "rejected")
+        self.assertEqual(rejected.status_path, "planned,received,rejected")
+        self.assertEqual(returned.status_path, "planned,received,shipped,returned")
+        self.assertEqual(kept.status_path, "planned,received,shipped")
+        # The lowest user reads the same path.
+        self.assertEqual(
+            rejected.with_user(self.lowest_user).status_path, "planned,received,rejected"
+        )
+
+    def test_card_and_kanban_views(self):
+        views = self.env["stock.lot"].get_views([(False, "form"), (False, "kanban")])["views"]
+        form = etree.fromstring(views["form"]["arch"])
+        self.assertEqual(
+            form.xpath("//header/field[@name='tracking_status']/@widget"),
+            ["stock_lot_status_path"],
+        )
+        for fname in ("purchase_order_id", "production_id", "sale_order_id"):
+            self.assertEqual(
+                form.xpath(
+                    f"//group[@name='item_tracking_sources']//field[@name='{fname}']/@invisible"
+                ),  # noqa: E501
+                [f"not {fname}"],
+            )
+        self.assertEqual(form.xpath("//group[@string='Customer']"), [])
+        self.assertEqual(
+            form.xpath("//group[@name='item_tracking_block']/field/@name"), ["blocked_reason"]
+        )
+        self.assertEqual(self.env["stock.lot"]._fields["blocked_reason"].type, "text")
+        kanban = etree.fromstring(views["kanban"]["arch"])
+        card = kanban.xpath("//t[@t-name='card']")[0]
+        self.assertTrue(card.xpath(".//widget[@name='web_ribbon'][@title='Blocked']"))
+        self.assertEqual(
+            kanban.xpath("//t[@t-name='card']//field[@name='tracking_status']/@widget"), ["badge"]
+        )

@@ -72,3 +72,20 @@ registry.category("web_tour.tours").add("stock_item_tracking_block_list_tour", {
         },
     ],
 });
+
+// Lot card of a rejected number that was never shipped: its status bar shows its own path.
+registry.category("web_tour.tours").add("stock_item_tracking_status_path_tour", {
+    steps: () => [
+        {
+            content: "the current status is shown",
+            trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Rejected)",
+        },
+        {
+            trigger: ".o_statusbar_status button:contains(Received)",
+        },
+        {
+            content: "a status the lot never had is not shown",
+            trigger: ".o_statusbar_status:not(:has(button:contains(Shipped)))",
+        },
+    ],
+});
