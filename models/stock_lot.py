@@ -221,6 +221,7 @@ class StockLot(models.Model):
             path |= set(NEXT_STATUSES.get(lot.tracking_status, ()))
             lot.status_path = ",".join(status for status in order if status in path)
 
+    @api.depends_context("uid")
     def _compute_can_block(self):
         self.can_block = self.env.user.has_group(MANAGER_GROUP)
 

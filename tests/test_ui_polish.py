@@ -173,6 +173,10 @@ class TestBlockReason(ItemTrackingCommon):
         arch = self.env["stock.lot"].get_views([(False, "list")])["views"]["list"]["arch"]
         [node] = etree.fromstring(arch).xpath("//field[@name='blocked']")
         self.assertEqual(node.get("widget"), "stock_lot_block_toggle")
+        # Greyed out for users who can't block (the widget only honours this modifier).
+        self.assertEqual(node.get("readonly"), "not can_block")
+        self.assertFalse(self.lots[0].with_user(self.lowest_user).can_block)
+        self.assertTrue(self.lots[0].with_user(self.tracking_manager).can_block)
 
 
 @tagged("post_install", "-at_install")
@@ -306,6 +310,17 @@ class TestFiltersAndFormula(ItemTrackingCommon):
         self.assertEqual(self._filter_lots("at_customer", lots), shipped)
         self.assertEqual(self._filter_lots("returned", lots), returned)
         self.assertEqual(self._filter_lots("received", lots), kept)
+
+    def test_at_customer_filter_keeps_lots_partly_at_a_customer(self):
+        """Vanilla's meaning stays: a lot with some quantity at a customer (its status is
+        still Received, stock remains) is at a customer too."""
+        lot = self._create_lot(self.product_lot, "LOT-CUST-1")
+        self._validate(self._receipt(self.product_lot, [{"lot_id": lot, "quantity": 5.0}]))
+        self.assertFalse(self._filter_lots("at_customer", lot))
+        self._validate(self._delivery(self.product_lot, [{"lot_id": lot, "quantity": 2.0}]))
+        self.assertEqual(lot.tracking_status, "received")
+        self.assertEqual(self._filter_lots("at_customer", lot), lot)
+        self.assertEqual(self._filter_lots("received", lot), lot)
 
     def test_warranty_formula_before_delivery_refused(self):
         Code = self.env["item.tracking.code"]
