@@ -34,6 +34,7 @@
         "reports/report_invoice.xml",
         "reports/stock_lot_unit_cost_report_views.xml",
         "wizards/stock_lot_reject_views.xml",
+        "wizards/stock_lot_block_views.xml",
         "wizards/mrp_production_link_serials_views.xml",
         "wizards/stock_lot_recall_views.xml",
         "wizards/stock_picking_register_serials_views.xml",
@@ -57,6 +58,9 @@
     ],
     "post_init_hook": "post_init_hook",
     "assets": {
+        "web.assets_backend": [
+            "stock_item_tracking/static/src/**/*",
+        ],
         "web.assets_tests": [
             "stock_item_tracking/static/tests/tours/**/*",
         ],

@@ -1,3 +1,4 @@
+from . import item_tracking_selection_order
 from . import item_tracking_code
 from . import product_product
 from . import product_template

@@ -10,6 +10,7 @@ from ..tools.date_formula import (
     DateFormulaError,
     apply_date_formula,
     check_date_formula_reach,
+    find_backward_date,
     normalize_date_formula,
 )
 
@@ -131,11 +132,14 @@ class ItemTrackingCode(models.Model):
 
     @api.constrains("warranty_formula")
     def _check_warranty_formula(self):
-        """Refuse invalid formulas and those that can move a date by more than 100 years
-        (`check_date_formula_reach`), which would make deliveries fail."""
+        """Refuse invalid formulas, those that can move a date by more than 100 years
+        (`check_date_formula_reach`), which would make deliveries fail, and those that give
+        a warranty date before the delivery date (`-1Y`, `-CM`; negative terms inside a
+        formula that ends on or after the delivery, as `1Y-1D` or `-CM+1Y`, are valid)."""
         for code in self.filtered("warranty_formula"):
             try:
                 check_date_formula_reach(code.warranty_formula, MAX_REACH_YEARS)
+                backward = find_backward_date(code.warranty_formula)
             except DateFormulaError as error:
                 raise ValidationError(
                     self.env._(
@@ -144,6 +148,18 @@ class ItemTrackingCode(models.Model):
                         reason=error,
                     )
                 ) from error
+            if backward:
+                raise ValidationError(
+                    self.env._(
+                        "Invalid warranty date formula on %(code)s: %(formula)s gives a "
+                        "warranty date before the delivery date (a delivery on %(delivery)s "
+                        "would get a warranty ending on %(warranty)s).",
+                        code=code.display_name,
+                        formula=code.warranty_formula,
+                        delivery=backward[0].isoformat(),
+                        warranty=backward[1].isoformat(),
+                    )
+                )
 
     @api.constrains("scope", "tracking", "blank_issue_allowed", *INVENTORY_ONLY_OPTIONS)
     def _check_scope_options(self):

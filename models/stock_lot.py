@@ -2,7 +2,7 @@ import json
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare
 from odoo.tools.sql import column_exists, create_column
@@ -12,15 +12,18 @@ from odoo.addons.stock.models.stock_lot import OPERATORS
 from ..tools.lot_status import SOURCE_FIELDS, STOCK_USAGES, replay
 
 MANAGER_GROUP = "stock_item_tracking.group_item_tracking_manager"
+# In lifecycle order: the order of the status groups in lists, pivots and graphs.
 TRACKING_STATUSES = [
     ("planned", "Planned"),
     ("received", "Received"),
     ("consumed", "Consumed"),
     ("shipped", "Shipped"),
-    ("written_off", "Written Off"),
-    ("rejected", "Rejected"),
     ("returned", "Returned"),
+    ("rejected", "Rejected"),
+    ("written_off", "Written Off"),
 ]
+# The usual next steps shown in the status bar of a number still planned or on hand.
+NEXT_STATUSES = {"planned": ("received", "shipped"), "received": ("shipped",)}
 MAINTENANCE_STATUSES = [
     ("under_warranty", "Under Warranty"),
     ("out_of_warranty", "Out of Warranty"),
@@ -48,7 +51,9 @@ BLOCK_FIELDS = ("blocked", "blocked_reason")
 
 
 class StockLot(models.Model):
-    _inherit = "stock.lot"
+    _name = "stock.lot"
+    _inherit = ["stock.lot", "item.tracking.selection.order"]
+    _selection_order_fields = ("tracking_status",)
     _rec_names_search = ("name", "ref", "manufacturer_serial")
 
     item_tracking_code_id = fields.Many2one(related="product_id.item_tracking_code_id")
@@ -59,7 +64,7 @@ class StockLot(models.Model):
         help="A blocked lot/serial number can't be reserved nor moved by any stock operation. "
         "Only Item Tracking Managers can block or unblock.",
     )
-    blocked_reason = fields.Char(tracking=True, copy=False)
+    blocked_reason = fields.Text(tracking=True, copy=False)
     can_block = fields.Boolean(compute="_compute_can_block")
     tracking_status = fields.Selection(
         TRACKING_STATUSES,
@@ -75,6 +80,12 @@ class StockLot(models.Model):
         "back from a customer).",
     )
     status_log_ids = fields.One2many("stock.lot.status.log", "lot_id", string="Status History")
+    status_path = fields.Char(
+        compute="_compute_status_path",
+        help="The statuses of this lot's own path, in lifecycle order (comma-separated): "
+        "those of its status history and its current one, then the usual next steps of a "
+        "number still planned or on hand. The card's status bar shows these.",
+    )
     # The sources are kept per company (company-dependent): a lot shared between companies
     # (no company) is received and delivered by several, and each sees only its own.
     supplier_id = fields.Many2one("res.partner", readonly=True, copy=False, company_dependent=True)
@@ -190,6 +201,25 @@ class StockLot(models.Model):
                     )
                 )
         return super()._auto_init()
+
+    @api.depends_context("uid")
+    @api.depends("tracking_status", "status_log_ids.old_status", "status_log_ids.new_status")
+    def _compute_status_path(self):
+        visited = defaultdict(set)
+        lot_ids = [lot_id for lot_id in self.ids if lot_id]
+        if lot_ids:
+            groups = self.env["stock.lot.status.log"]._read_group(
+                [("lot_id", "in", lot_ids)],
+                ["lot_id"],
+                ["old_status:array_agg", "new_status:array_agg"],
+            )
+            for lot, old_statuses, new_statuses in groups:
+                visited[lot.id].update(old_statuses, new_statuses)
+        order = [value for value, _label in TRACKING_STATUSES]
+        for lot in self:
+            path = visited[lot._origin.id] | {"planned", lot.tracking_status}
+            path |= set(NEXT_STATUSES.get(lot.tracking_status, ()))
+            lot.status_path = ",".join(status for status in order if status in path)
 
     @api.depends_context("uid")
     def _compute_can_block(self):
@@ -339,6 +369,19 @@ class StockLot(models.Model):
         for lot in manual:
             lot.expiration_date = lot.expiration_date
         return super(StockLot, self - manual)._compute_expiration_date()
+
+    @api.constrains("blocked", "blocked_reason")
+    def _check_blocked_reason(self):
+        """A block always has a reason (any path: create, write, import, list toggle,
+        multi-edit, whatever the context, superuser included)."""
+        missing = self.filtered(lambda lot: lot.blocked and not (lot.blocked_reason or "").strip())
+        if missing:
+            raise ValidationError(
+                self.env._(
+                    "Enter the reason for blocking these lots/serial numbers: %(lots)s",
+                    lots=", ".join(missing.mapped("display_name")),
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -571,6 +614,24 @@ class StockLot(models.Model):
             "domain": [("lot_id", "=", self.id), ("state", "=", "done")],
             "context": {"create": False, "search_default_done": False},
         }
+
+    def action_open_block(self):
+        """The block wizard for these lots (the list's Blocked toggle, the card)."""
+        self._check_block_access()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "stock_item_tracking.action_stock_lot_block"
+        )
+        action["context"] = {
+            "active_model": "stock.lot",
+            "active_ids": self.ids,
+            "default_lot_ids": self.ids,
+        }
+        return action
+
+    def action_unblock(self):
+        """Unblock these lots (Item Tracking Managers only, as any write of the block)."""
+        self.filtered("blocked").write({"blocked": False})
+        return True
 
     def action_reject(self):
         return {

@@ -7,6 +7,8 @@ from .stock_lot import TRACKING_STATUSES
 
 class StockLotStatusLog(models.Model):
     _name = "stock.lot.status.log"
+    _inherit = ["item.tracking.selection.order"]
+    _selection_order_fields = ("old_status", "new_status")
     _description = "Lot/Serial Number Status History"
     _order = "date desc, id desc"
     _rec_name = "lot_id"

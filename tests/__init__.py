@@ -22,3 +22,4 @@ from . import test_sales_serials
 from . import test_print_serials
 from . import test_invoice_lots
 from . import test_sales_hostile
+from . import test_ui_polish

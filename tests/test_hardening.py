@@ -197,7 +197,7 @@ class TestDoneLineEdits(ItemTrackingCommon):
         move.picked = True
 
     def test_blocked_number_not_moved_by_a_done_line_edit(self):
-        self.sn2.with_user(self.manager).blocked = True
+        self.sn2.with_user(self.manager).write({"blocked": True, "blocked_reason": "QC"})
         line = self.delivery.move_line_ids
         with self.assertRefused(exception=UserError, regex="blocked.*\n.*SN-E-2"):
             line.write({"lot_id": self.sn2.id})
@@ -420,7 +420,7 @@ class TestHostilePaths(ItemTrackingCommon):
         self._validate(self._delivery(self.shared, [{"lot_id": self.lot}]))
         other = self._create_lot(self.shared, "SN-HOSTILE-2")
         self._put_in_stock(self.shared, other)
-        other.with_user(self.tracking_manager).blocked = True
+        other.with_user(self.tracking_manager).write({"blocked": True, "blocked_reason": "QC"})
         line = self.env["stock.move.line"].search(
             [("lot_id", "=", self.lot.id), ("state", "=", "done")]
         )
@@ -438,7 +438,7 @@ class TestHostilePaths(ItemTrackingCommon):
         self._validate(delivery)
         other = self._create_lot(self.shared, "SN-HOSTILE-3")
         self._put_in_stock(self.shared, other)
-        other.with_user(self.tracking_manager).blocked = True
+        other.with_user(self.tracking_manager).write({"blocked": True, "blocked_reason": "QC"})
         result = (
             self.env["stock.move.line"]
             .with_user(self.lowest_user)
@@ -480,7 +480,7 @@ class TestHostilePaths(ItemTrackingCommon):
         # B receives the shared number, then A blocks it: B can't reserve it either.
         stock_b = self.warehouse_b.lot_stock_id
         self._put_in_stock(self.shared, self.lot, location=stock_b)
-        self.lot.with_user(self.tracking_manager).blocked = True
+        self.lot.with_user(self.tracking_manager).write({"blocked": True, "blocked_reason": "QC"})
         move = (
             self.env["stock.move"]
             .with_user(self.user_b)

@@ -315,7 +315,8 @@ class TestLotCard(ItemTrackingCommon):
             "planned",
             "received",
             "consumed",
-            "shipped",
+            "at_customer",
+            "expiration_alerts",
             "written_off",
             "rejected",
             "returned",
@@ -382,14 +383,14 @@ class TestLotCard(ItemTrackingCommon):
         soon.expiration_date = fields.Datetime.now() - timedelta(days=2)
         later.expiration_date = fields.Datetime.now() + timedelta(days=2)
         self.assertEqual(self._search_filter("expired", lots), soon)
-        lapsed.blocked = True
+        lapsed.write({"blocked": True, "blocked_reason": "QC"})
         self.assertEqual(self._search_filter("blocked", lots), lapsed)
         self.assertEqual(self._search_filter("not_blocked", lots), lots - lapsed)
         self.assertEqual(self._search_filter("planned", lots), lots)
         delivery = self._delivery(self.product_serial, [{"lot_id": self.lot}])
         self._validate(delivery)
         both = self.lot | self.lot2
-        self.assertEqual(self._search_filter("shipped", both), self.lot)
+        self.assertEqual(self._search_filter("at_customer", both), self.lot)
         self.assertEqual(self._search_filter("received", both), self.lot2)
         self.assertEqual(
             Lot.search([("id", "in", both.ids), ("customer_id", "!=", False)]), self.lot

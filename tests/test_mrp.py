@@ -76,12 +76,13 @@ class TestMrpRules(ItemTrackingCommon):
         self.assertEqual(self._on_hand(self.product_lot, self.fresh), 10.0)
 
     def test_blocked_component_refused(self):
-        self.fresh.blocked = True
+        self.fresh.write({"blocked": True, "blocked_reason": "QC"})
         with self.assertRaisesRegex(UserError, r"blocked(.|\n)*L-MO-OK"):
             self._mo_consuming(self.fresh)  # a blocked lot isn't even reserved
         self.fresh.blocked = False
         production = self._mo_consuming(self.fresh)
-        self.fresh.blocked = True  # picked: stays on the order, and closing it is refused
+        # picked: stays on the order, and closing it is refused
+        self.fresh.write({"blocked": True, "blocked_reason": "QC"})
         with self.assertRaisesRegex(UserError, r"blocked(.|\n)*L-MO-OK"):
             production.button_mark_done()
         self.assertNotEqual(production.state, "done")
@@ -114,7 +115,7 @@ class TestMrpRules(ItemTrackingCommon):
 
     def test_blocked_finished_serial_refused(self):
         production, lot = self._mo_producing("SN-MO-BLK-1")
-        lot.blocked = True
+        lot.write({"blocked": True, "blocked_reason": "QC"})
         with self.assertRaisesRegex(UserError, r"blocked(.|\n)*SN-MO-BLK-1"):
             production.button_mark_done()
         self.assertNotEqual(production.state, "done")

@@ -87,7 +87,7 @@ class TestBatchedRules(ItemTrackingCommon):
             [{"lot_id": lot, "warranty_date": "2030-01-01"} for lot in self.lots[3:5]],
         )
         picking._pre_action_done_hook()
-        self.lots[3].sudo().blocked = True
+        self.lots[3].sudo().write({"blocked": True, "blocked_reason": "QC"})
         status = self.lots[3].tracking_status
         with self.assertRaisesRegex(UserError, "SN-PERF-003"):
             picking.move_ids._action_done()

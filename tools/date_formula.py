@@ -28,6 +28,11 @@ term at its full length (a year as 365.25 days, a quarter as a fourth and a mont
 of that, a week as 7 days, a day as 1; a C-term as one whole period of its unit), whatever the
 signs. :func:`check_date_formula_reach` refuses formulas that can reach more than 100 years
 (36,525 days): ``100Y``, ``1200M`` and ``36525D`` are accepted, ``100Y+1D`` is not.
+
+Direction: :func:`find_backward_date` finds a date that a formula moves backwards (``-1Y``,
+``-CM``, ``1M-31D`` from March 1), and :func:`check_date_formula_not_backward` refuses such
+formulas (a warranty can't end before the delivery). Negative terms inside a formula that
+always ends on or after its start date (``1Y-1D``, ``-CM+1Y``) are valid.
 """
 
 from __future__ import annotations
@@ -45,7 +50,9 @@ __all__ = [
     "DateFormulaError",
     "Term",
     "apply_date_formula",
+    "check_date_formula_not_backward",
     "check_date_formula_reach",
+    "find_backward_date",
     "date_formula_reach",
     "normalize_date_formula",
     "parse_date_formula",
@@ -68,6 +75,17 @@ _YEAR_DAYS = Fraction(1461, 4)
 _UNIT_DAYS = {"D": 1, "W": 7, "M": _YEAR_DAYS / 12, "Q": _YEAR_DAYS / 4, "Y": _YEAR_DAYS}
 # How far a saved formula may move a date (check_date_formula_reach).
 MAX_REACH_YEARS = 100
+# Lower bound of the move of one term, in days (`_min_move`): n months move a date by at least
+# 28n days minus 3 (clamping to a shorter month) forward, at most 31n days backward; a negated
+# C-term moves back to the start of its period, at most its longest length minus one day.
+_MONTHS = {"M": 1, "Q": 3, "Y": 12}
+_PERIOD_BACK = {"D": 0, "W": 6, "M": 30, "Q": 91, "Y": 365}
+# The start dates tried by find_backward_date: 28 years (every weekday of January 1st in
+# leap and common years) and the years around 2100 (a century that is not a leap year).
+_BACKWARD_SAMPLES = (
+    (datetime.date(2000, 1, 1), 10227),  # 2000-01-01 .. 2027-12-31
+    (datetime.date(2097, 1, 1), 2556),  # 2097-01-01 .. 2103-12-31
+)
 _TERM_RE = re.compile(r"([+-]?)([0-9]*)([A-Za-z]*)")
 _WHITESPACE_RE = re.compile(r"\s+")
 
@@ -248,4 +266,51 @@ def check_date_formula_reach(
         raise DateFormulaError(
             f"Invalid date formula '{_format(terms)}': it can move a date by up to "
             f"{round(reach)} days, more than {max_years} years ({_YEAR_DAYS * max_years} days)"
+        )
+
+
+def _min_move(term: Term) -> int:
+    """A lower bound, in days, of how far ``term`` moves any date (negative: backwards)."""
+    if term.current:
+        return 0 if term.sign > 0 else -_PERIOD_BACK[term.unit]
+    if term.unit in ("D", "W"):
+        return term.sign * term.amount * (7 if term.unit == "W" else 1)
+    months = term.amount * _MONTHS[term.unit]
+    return max(28 * months - 3, 0) if term.sign > 0 else -31 * months
+
+
+def find_backward_date(
+    formula: str | Iterable[Term],
+) -> tuple[datetime.date, datetime.date] | None:
+    """Return a ``(start, result)`` pair where ``formula`` gives a date before ``start``, or
+    ``None`` when it never does (tried on every day of 28 years and of the years around
+    2100, unless the terms' lower bounds already prove it: ``1Y-1D``, ``CM+1M``).
+    Raise :class:`DateFormulaError` if ``formula`` is invalid."""
+    terms = parse_date_formula(formula) if isinstance(formula, str) else tuple(formula)
+    if sum(_min_move(term) for term in terms) >= 0:
+        return None
+    for first, count in _BACKWARD_SAMPLES:
+        for offset in range(count):
+            start = first + datetime.timedelta(days=offset)
+            result = start
+            try:
+                for term in terms:
+                    result = _apply_term(result, term)
+            except OverflowError:
+                continue
+            if result < start:
+                return start, result
+    return None
+
+
+def check_date_formula_not_backward(formula: str | Iterable[Term]) -> None:
+    """Raise :class:`DateFormulaError` if ``formula`` is invalid or gives, from some date, a
+    date before it (:func:`find_backward_date`), naming one such date."""
+    terms = parse_date_formula(formula) if isinstance(formula, str) else tuple(formula)
+    found = find_backward_date(terms)
+    if found:
+        start, result = found
+        raise DateFormulaError(
+            f"Invalid date formula '{_format(terms)}': it gives a date before the date it "
+            f"starts from ({start.isoformat()} gives {result.isoformat()})"
         )

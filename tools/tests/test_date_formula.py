@@ -311,3 +311,38 @@ def test_formulas_within_reach_apply_to_any_present_date(formula):
     ):
         result = df.apply_date_formula(formula, day)
         assert abs((result - day).days) <= df.date_formula_reach(formula)
+
+
+@pytest.mark.parametrize(
+    ("formula", "found"),
+    [
+        ("-1Y", ("2000-01-01", "1999-01-01")),
+        ("-1D", ("2000-01-01", "1999-12-31")),
+        ("-CM", ("2000-01-02", "2000-01-01")),
+        ("-CW", ("2000-01-01", "1999-12-27")),
+        ("1M-31D", ("2000-01-30", "2000-01-29")),
+        ("1M-29D", ("2001-01-31", "2001-01-30")),
+        ("12M-366D", ("2000-02-29", "2000-02-28")),
+        ("4Y-1461D", ("2097-01-01", "2096-12-31")),  # 2100 is not a leap year
+        ("1Y", None),
+        ("1Y-1D", None),
+        ("-CM+1Y", None),
+        ("1Y-CM", None),
+        ("CM+1M", None),
+        ("CD", None),
+        ("0D", None),
+        ("-1D+1D", None),
+        ("1M-28D", None),
+        ("12M-365D", None),
+        ("1W-7D", None),
+    ],
+)
+def test_find_backward_date(formula, found):
+    result = df.find_backward_date(formula)
+    expected = found and tuple(date.fromisoformat(day) for day in found)
+    assert result == expected
+    if found:
+        with pytest.raises(df.DateFormulaError, match=rf"{found[0]} gives {found[1]}"):
+            df.check_date_formula_not_backward(formula)
+    else:
+        df.check_date_formula_not_backward(formula)

@@ -50,7 +50,7 @@ registry.category("web_tour.tours").add("stock_item_tracking_block_tour", {
             run: "click",
         },
         {
-            trigger: ".o_field_widget[name=blocked_reason] input",
+            trigger: ".o_field_widget[name=blocked_reason] textarea",
             run: "edit Tour: dented casing",
         },
         {
