@@ -7,3 +7,4 @@ from . import stock_lot_recall_line
 from . import stock_picking_register_serials
 from . import stock_picking_register_serials_line
 from . import stock_return_picking_line
+from . import stock_lot_merge
