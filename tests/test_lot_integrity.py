@@ -417,7 +417,11 @@ class TestLotMerge(LotIntegrityCommon):
         )
         self._put_in_stock(self.product_lot, dup, 4, shelf)
         dup.message_post(body="note on the duplicate")
+        dup_logs = dup.status_log_ids
+        self.assertTrue(dup_logs)
         self._merge(kept | dup)
+        self.assertTrue(dup_logs.exists())
+        self.assertEqual(dup_logs.lot_id, kept, "the add-on's own references move too")
         self.assertFalse(dup.exists())
         quants = self.env["stock.quant"].search(
             [("lot_id", "=", kept.id), ("location_id.usage", "=", "internal")]
