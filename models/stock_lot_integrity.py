@@ -426,9 +426,27 @@ class StockLot(models.Model):
                     res = super(StockLot, self - coded).write(vals)
                     return coded.write({**vals, "name": clean}) and res
                 vals = {**vals, "name": clean}
+        if not {"product_id", "company_id"} & vals.keys():
+            res = super().write(vals)
+            if "name" in vals:
+                self._item_tracking_set_name_keys()
+            return res
+        # The key leaves the constraint while the ORM writes (Odoo's check flushes the
+        # product/company first and must be the one to refuse), and comes back after.
+        self.flush_recordset(["name_key"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE stock_lot SET name_key = NULL WHERE id = ANY(%s) AND name_key IS NOT NULL"
+                " RETURNING id",
+                self.ids,
+            )
+        )
+        keyed = self.browse(row[0] for row in self.env.cr.fetchall())
+        self.invalidate_recordset(["name_key"])
         res = super().write(vals)
-        if {"name", "product_id", "company_id"} & vals.keys():
-            self._item_tracking_set_name_keys()
+        keyed._item_tracking_set_name_keys()
+        if keyed != self:
+            self._item_tracking_fill_name_keys(self.product_id.ids)
         return res
 
     def unlink(self):

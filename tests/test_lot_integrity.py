@@ -482,3 +482,62 @@ class TestLotMerge(LotIntegrityCommon):
         other = self._create_lot(self.product_lot, "MD-2")
         with self.assertRefused("one number"):
             self._merge(kept | other)
+
+
+class TestLotIntegrityHostile(LotIntegrityCommon):
+    def test_load_of_the_key_refused(self):
+        Lot = self.env["stock.lot"].with_user(self.lowest_user)
+        result = Lot.load(
+            ["name", "product_id/.id", "name_key"], [["HK-1", str(self.product_serial.id), "x"]]
+        )
+        self.assertFalse(result["ids"])
+        self.assertRegex(result["messages"][0]["message"], "computed")
+
+    def test_product_change_to_a_coded_product_checks_the_number(self):
+        lot = self._create_lot(self.product_plain, "PC\u200b-1")
+        with self.assertRefused("control or zero-width", ValidationError):
+            lot.product_id = self.product_serial
+        self._create_lot(self.product_serial, "PC-2")
+        other = self._create_lot(self.product_plain, "pc-2")
+        with self.assertRefused("PC-2", ValidationError):
+            other.product_id = self.product_serial
+
+    def test_company_change_checked(self):
+        self._create_lot(self.product_serial, "CC-1", company_id=self.company_b.id)
+        lot = self._create_lot(self.product_serial, "cc-1", company_id=self.env.company.id)
+        with self.assertRefused("CC-1", ValidationError):
+            lot.company_id = False
+        self.assertEqual(lot.company_id, self.env.company)
+        self.assertEqual(lot.name_key, "cc-1")
+        # Products without a code: Odoo's own error, as in vanilla.
+        self._create_lot(self.product_plain, "CC-2", company_id=self.company_b.id)
+        plain = self._create_lot(self.product_plain, "CC-2", company_id=self.env.company.id)
+        with self.assertRefused("CC-2", ValidationError):
+            plain.company_id = False
+        self.assertEqual(plain.name_key, "CC-2")
+
+    def test_mixed_rename(self):
+        coded = self._create_lot(self.product_serial, "MX-1")
+        plain = self._create_lot(self.product_plain, "MX-1")
+        (coded | plain).write({"name": " MX-2 "})
+        self.assertEqual(coded.name, "MX-2")
+        self.assertEqual(plain.name, " MX-2 ")
+
+    def test_unlink_of_the_kept_lot_readmits_its_twin(self):
+        company = self.env.company.id
+        lots = self.env["stock.lot"]
+        for _index in range(2):
+            self.env.cr.execute(
+                "INSERT INTO stock_lot (name, product_id, company_id, tracking_status,"
+                " create_date, write_date) VALUES ('TW-1', %s, %s, 'planned', now(), now())"
+                " RETURNING id",
+                [self.product_plain.id, company],
+            )
+            lots |= lots.browse(self.env.cr.fetchone()[0])
+        self.env["stock.lot"]._item_tracking_fill_name_keys([self.product_plain.id])
+        kept, twin = lots
+        self.assertFalse(twin.name_key)
+        kept.unlink()
+        self.assertEqual(twin.name_key, "TW-1")
+        with self.assertRefused("TW-1", ValidationError):
+            self._create_lot(self.product_plain, "TW-1")
