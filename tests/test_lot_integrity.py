@@ -477,6 +477,28 @@ class TestLotMerge(LotIntegrityCommon):
             self._merge(other_kept | other_dup, user=manager, companies=self.env.company)
         self.assertTrue(other_dup.exists())
 
+    def test_merge_from_the_list_action(self):
+        """Lots list > Action > Merge Duplicate Numbers, keeping the lot chosen in the form."""
+        kept, dup = self._duplicates(self.product_lot, "ML-1")
+        action = self.env.ref("stock_item_tracking.action_stock_lot_merge_duplicates")
+        self.assertEqual(
+            action.groups_id, self.env.ref("stock_item_tracking.group_item_tracking_manager")
+        )
+        result = (
+            action.with_user(self.tracking_manager)
+            .with_context(active_model="stock.lot", active_ids=(kept | dup).ids)
+            .run()
+        )
+        wizard = (
+            self.env["stock.lot.merge"].with_user(self.tracking_manager).browse(result["res_id"])
+        )
+        self.assertEqual(wizard.keep_lot_id, kept, "the lot in the guarantee by default")
+        with Form(wizard) as form:
+            form.keep_lot_id = dup
+        wizard.action_merge()
+        self.assertFalse(kept.exists())
+        self.assertEqual(dup.name_key, "ml-1", "the kept lot enters the guarantee")
+
     def test_merge_refuses_different_numbers(self):
         kept = self._create_lot(self.product_lot, "MD-1")
         other = self._create_lot(self.product_lot, "MD-2")
