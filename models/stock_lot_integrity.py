@@ -51,9 +51,10 @@ class StockLot(models.Model):
     # Schema: the key, the constraint, the numbers stored before
     # ------------------------------------------------------------------
     def init(self):
-        super().init()
+        res = super().init()
         self._item_tracking_fill_name_keys()
         self._item_tracking_ensure_name_key_constraint()
+        return res
 
     @api.model
     def _item_tracking_coded_product_ids(self, product_ids=None):

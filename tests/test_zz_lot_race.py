@@ -80,12 +80,12 @@ class TestLotNumberRace(TransactionCase):
         return errors
 
     def _count(self, product_id):
+        """The committed lots of the product (then removed, committed on leaving)."""
         with self.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
             lots = env["stock.lot"].search([("product_id", "=", product_id)])
             count = len(lots)
             lots.unlink()
-            cr.commit()
         return count
 
     def test_same_number_code_product(self):
