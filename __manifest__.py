@@ -38,6 +38,7 @@
         "wizards/mrp_production_link_serials_views.xml",
         "wizards/stock_lot_recall_views.xml",
         "wizards/stock_picking_register_serials_views.xml",
+        "wizards/stock_lot_merge_views.xml",
         "views/item_tracking_code_views.xml",
         "views/product_template_views.xml",
         "views/stock_lot_views.xml",

@@ -2,12 +2,16 @@ from . import item_tracking_selection_order
 from . import item_tracking_code
 from . import product_product
 from . import product_template
+from . import product_template_lot_number
 from . import res_company
 from . import res_config_settings
 from . import stock_location
 from . import stock_lot
+from . import stock_lot_integrity
 from . import stock_move
+from . import stock_move_lot_number
 from . import stock_move_line
+from . import stock_move_line_lot_number
 from . import stock_picking
 from . import stock_quant
 from . import mrp_bom

@@ -8,3 +8,4 @@ from . import stock_picking_register_serials
 from . import stock_picking_register_serials_line
 from . import stock_return_picking_line
 from . import stock_lot_block
+from . import stock_lot_merge
