@@ -300,6 +300,17 @@ class TestMaintenanceReport(ItemTrackingCommon):
         self.assertEqual(activity.user_id, self.tech)
         self.assertEqual(activity.res_model, "stock.lot.maintenance")
         self.assertFalse(self.lot.activity_ids)
+        # His activity menu lists his services: its group opens them (the activity view's
+        # domain, as the web client sends it).
+        groups = {
+            group["model"]: group for group in self.tech.with_user(self.tech)._get_activity_groups()
+        }
+        self.assertEqual(groups["stock.lot.maintenance"]["name"], "Lot/Serial Maintenance")
+        self.assertEqual(groups["stock.lot.maintenance"]["total_count"], 1)
+        Maintenance = self.env["stock.lot.maintenance"].with_user(self.tech)
+        self.assertEqual(
+            Maintenance.search([("activity_user_id", "=", self.tech.id)]), self.line_tech
+        )
         # The activity opens the service, which the technician may read.
         self.assertEqual(
             activity.with_user(self.tech).action_open_document()["res_id"], self.line_tech.id
