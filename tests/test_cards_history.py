@@ -338,6 +338,25 @@ class TestMaintenanceReport(ItemTrackingCommon):
             )
         self.assertFalse(self.line_other.done)
 
+    def test_responsible_of_another_company_cant_mark_done(self):
+        company_b = self.env["res.company"].create({"name": "Company B (maintenance)"})
+        tech_b = new_test_user(
+            self.env,
+            "maint_tech_b",
+            groups="stock.group_stock_user,stock.group_production_lot",
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
+        )
+        self.line_other.user_id = tech_b
+        with self.assertRaises(AccessError):
+            self._rpc(tech_b, self.line_other, "write", {"done": True})
+        self.assertFalse(self.line_other.done)
+        self.assertFalse(
+            self.env["stock.lot.maintenance"]
+            .with_user(tech_b)
+            .search([("user_id", "=", tech_b.id)])
+        )
+
     def test_stock_user_cant_plan(self):
         planning = {
             "date": date(2026, 7, 1),
