@@ -6,7 +6,7 @@ from lxml import etree
 
 from odoo import Command, api
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .common import ItemTrackingCommon
@@ -439,3 +439,54 @@ class TestMaintenanceReport(ItemTrackingCommon):
             Maintenance.search([("user_id", "=", self.tech.id), ("done", "=", False)]),
             self.line_tech | self.line_later,
         )
+
+
+@tagged("post_install", "-at_install")
+class TestCardsTour(HttpCase):
+    """In the web client: the card's header and the responsible's maintenance list."""
+
+    def test_last_status_change_in_the_header(self):
+        admin = self.env.ref("base.user_admin")
+        admin.groups_id += self.env.ref("stock.group_production_lot")
+        product = self.env["product.product"].create(
+            {"name": "Tour header drill", "is_storable": True, "tracking": "serial"}
+        )
+        lot = self.env["stock.lot"].create({"name": "TOUR-SN-HEAD", "product_id": product.id})
+        self.env["stock.lot.status.log"].create(
+            {
+                "lot_id": lot.id,
+                "old_status": "planned",
+                "new_status": "received",
+                "reference": "TOUR/OUT/0001",
+            }
+        )
+        self.start_tour(
+            f"/odoo/action-stock.action_production_lot_form/{lot.id}",
+            "stock_item_tracking_last_status_tour",
+            login="admin",
+        )
+
+    def test_responsible_marks_his_service_done(self):
+        tech = new_test_user(
+            self.env,
+            "maint_tour_tech",
+            groups="stock.group_stock_user,stock.group_production_lot",
+        )
+        product = self.env["product.product"].create(
+            {"name": "Tour maintained drill", "is_storable": True, "tracking": "serial"}
+        )
+        lot = self.env["stock.lot"].create({"name": "TOUR-SN-MAINT", "product_id": product.id})
+        line = self.env["stock.lot.maintenance"].create(
+            {
+                "lot_id": lot.id,
+                "date": date.today(),
+                "description": "Tour calibration",
+                "user_id": tech.id,
+            }
+        )
+        self.start_tour(
+            "/odoo/action-stock_item_tracking.action_stock_lot_maintenance_mine",
+            "stock_item_tracking_maintenance_tour",
+            login="maint_tour_tech",
+        )
+        self.assertTrue(line.done)
