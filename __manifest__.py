@@ -42,6 +42,7 @@
         "views/item_tracking_code_views.xml",
         "views/product_template_views.xml",
         "views/stock_lot_views.xml",
+        "views/stock_lot_maintenance_views.xml",
         "views/stock_move_line_views.xml",
         "views/stock_location_views.xml",
         "views/mrp_bom_views.xml",

@@ -22,6 +22,7 @@ from . import stock_scrap
 from . import mrp_unbuild
 from . import stock_lot_status_log
 from . import stock_lot_maintenance
+from . import stock_lot_report
 from . import res_partner
 from . import sale_serial_registration
 from . import account_move_line_lot

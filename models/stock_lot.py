@@ -86,6 +86,19 @@ class StockLot(models.Model):
         "those of its status history and its current one, then the usual next steps of a "
         "number still planned or on hand. The card's status bar shows these.",
     )
+    # The card's header: the last change of the status history the reader may read (computed
+    # from the history, so stock operations post no message per lot).
+    last_status_log_id = fields.Many2one(
+        "stock.lot.status.log", compute="_compute_last_status_log_id", string="Last Status Change"
+    )
+    last_status_date = fields.Datetime(
+        compute="_compute_last_status_log_id", string="Status Changed On"
+    )
+    last_status_reference = fields.Char(
+        compute="_compute_last_status_log_id",
+        string="Status Changed By",
+        help="The operation (document) that made the last status change.",
+    )
     # The sources are kept per company (company-dependent): a lot shared between companies
     # (no company) is received and delivered by several, and each sees only its own.
     supplier_id = fields.Many2one("res.partner", readonly=True, copy=False, company_dependent=True)
@@ -220,6 +233,21 @@ class StockLot(models.Model):
             path = visited[lot._origin.id] | {"planned", lot.tracking_status}
             path |= set(NEXT_STATUSES.get(lot.tracking_status, ()))
             lot.status_path = ",".join(status for status in order if status in path)
+
+    @api.depends_context("uid", "allowed_company_ids")
+    @api.depends("status_log_ids.date")
+    def _compute_last_status_log_id(self):
+        """The newest status change of each lot, in one search for the whole recordset."""
+        last = {}
+        lot_ids = [lot_id for lot_id in self._origin.ids if lot_id]
+        if lot_ids:
+            for log in self.env["stock.lot.status.log"].search([("lot_id", "in", lot_ids)]):
+                last.setdefault(log.lot_id.id, log)
+        for lot in self:
+            log = last.get(lot._origin.id, self.env["stock.lot.status.log"])
+            lot.last_status_log_id = log
+            lot.last_status_date = log.date
+            lot.last_status_reference = log.reference or log.move_line_id.reference
 
     @api.depends_context("uid")
     def _compute_can_block(self):
@@ -613,6 +641,14 @@ class StockLot(models.Model):
             ],
             "domain": [("lot_id", "=", self.id), ("state", "=", "done")],
             "context": {"create": False, "search_default_done": False},
+            "help": self.env._(
+                "<p class='o_view_nocontent_empty_folder'>No done movement yet</p>"
+                "<p>The History lists the done movements of this lot/serial number itself, "
+                "oldest first, with their partner and the quantities that entered (In) and "
+                "left (Out) stock. Odoo's Traceability report (the Traceability button) also "
+                "follows the number into and out of manufacturing: the components it was "
+                "made from and the products made from it.</p>"
+            ),
         }
 
     def action_open_block(self):

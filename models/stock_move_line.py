@@ -51,6 +51,40 @@ class StockMoveLine(models.Model):
     warranty_date_required = fields.Boolean(
         related="product_id.item_tracking_code_id.warranty_date_required"
     )
+    # The lot's History list (`stock.lot.action_view_history`): the partner of the movement
+    # and its quantity as an entry into or an exit from stock, so that totals never add ins
+    # and outs.
+    history_partner_id = fields.Many2one(
+        "res.partner",
+        string="Partner",
+        compute="_compute_history_partner_id",
+        help="The partner of the transfer, else the partner of the stock move.",
+    )
+    history_qty_in = fields.Float(
+        string="In",
+        compute="_compute_history_qty",
+        digits="Product Unit of Measure",
+        help="Quantity that entered stock (from a non-stock location into a stock location).",
+    )
+    history_qty_out = fields.Float(
+        string="Out",
+        compute="_compute_history_qty",
+        digits="Product Unit of Measure",
+        help="Quantity that left stock (from a stock location to a non-stock location).",
+    )
+
+    @api.depends("picking_id.partner_id", "move_id.partner_id")
+    def _compute_history_partner_id(self):
+        for line in self:
+            line.history_partner_id = line.picking_id.partner_id or line.move_id.partner_id
+
+    @api.depends("quantity", "location_id.usage", "location_dest_id.usage")
+    def _compute_history_qty(self):
+        for line in self:
+            from_stock = line.location_id.usage in STOCK_USAGES
+            to_stock = line.location_dest_id.usage in STOCK_USAGES
+            line.history_qty_in = line.quantity if to_stock and not from_stock else 0.0
+            line.history_qty_out = line.quantity if from_stock and not to_stock else 0.0
 
     @api.depends("product_id", "lot_id.expiration_date", "picking_id.scheduled_date")
     def _compute_expiration_date(self):

@@ -23,3 +23,4 @@ from . import test_print_serials
 from . import test_invoice_lots
 from . import test_sales_hostile
 from . import test_ui_polish
+from . import test_cards_history

@@ -183,7 +183,8 @@ class TestLotCard(ItemTrackingCommon):
             )
             self.env["stock.lot"]._cron_update_maintenance_status()
             self.env["stock.lot"]._cron_update_maintenance_status()
-        activities = self.lot.activity_ids
+        self.assertFalse(self.lot.activity_ids)
+        activities = due.activity_ids
         self.assertEqual(len(activities), 1)
         self.assertEqual(activities.summary, "Yearly calibration")
         self.assertEqual(activities.user_id, responsible)
@@ -198,7 +199,7 @@ class TestLotCard(ItemTrackingCommon):
         action = self.lot.action_view_history()
         lines = self.env["stock.move.line"].search(action["domain"], order="date, id")
         self.assertEqual(lines.mapped("reference"), [self.receipt.name, delivery.name])
-        self.assertEqual(lines[1].picking_partner_id, self.partner)
+        self.assertEqual(lines[1].history_partner_id, self.partner)
 
     def test_report_text(self):
         self.code_serial.warranty_formula = "1Y"
@@ -230,14 +231,18 @@ class TestLotCard(ItemTrackingCommon):
         delivery.partner_id = contact
         self._validate(delivery)
         self.assertEqual(self.lot.customer_id, contact)
-        self.assertEqual(self.partner.item_tracking_lot_count, 1)
-        action = self.partner.action_view_item_tracking_lots()
-        self.assertEqual(self.env["stock.lot"].search(action["domain"]), self.lot)
-        self.assertEqual(self.vendor.item_tracking_lot_count, 0)
-        # Its list shows status, delivery and warranty at a glance.
-        view_id = action["views"][0][0]
-        self.assertEqual(action["views"][0][1], "list")
-        arch = self.env["stock.lot"].get_view(view_id, "list")["arch"]
+        action = self.partner.action_view_stock_lots()
+        self.assertEqual(action["res_model"], "stock.lot.report")
+        self.assertEqual(action["name"], "Serials of Contoso Customer")
+        lines = self.env["stock.lot.report"].search(action["domain"])
+        self.assertEqual(lines.lot_id, self.lot)
+        self.assertIn(lines.partner_id, self.partner | contact)
+        self.assertRecordValues(lines, [{"tracking_status": "shipped", "blocked": False}])
+        self.assertFalse(
+            self.env["stock.lot.report"].search(self.vendor.action_view_stock_lots()["domain"])
+        )
+        # Its list shows status, delivery, warranty and maintenance at a glance.
+        arch = self.env["stock.lot.report"].get_view(False, "list")["arch"]
         for fname in ("tracking_status", "delivery_date", "warranty_date", "maintenance_status"):
             self.assertIn(f'name="{fname}"', arch)
 

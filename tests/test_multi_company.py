@@ -199,20 +199,14 @@ class TestMultiCompany(MultiCompanyCommon):
         with self.assertRaises(AccessError):
             own_lot.with_user(self.user_b)._get_history_lines()
 
-    def test_serials_button_without_lot_access(self):
-        """A user who can't read lots gets no Serials button (count 0), not an error."""
-        self._ship_in_a()
-        self.assertEqual(self.partner.item_tracking_lot_count, 1)
-        employee = new_test_user(self.env, login="mc_employee", groups="base.group_user")
-        self.assertEqual(self.partner.with_user(employee).item_tracking_lot_count, 0)
-        self.assertEqual(
-            self._as(self.user_a, self.company_a, self.partner).item_tracking_lot_count, 1
-        )
+    def test_one_serials_button_on_the_partner_form(self):
+        """Odoo's Lot/Serial Numbers button is the only serials button (the add-on extends
+        its list)."""
         arch = self.env["res.partner"].get_view(self.env.ref("base.view_partner_form").id, "form")[
             "arch"
         ]
-        self.assertIn('name="action_view_item_tracking_lots"', arch)
-        self.assertIn("item_tracking_lot_count == 0", arch)
+        self.assertEqual(arch.count('name="action_view_stock_lots"'), 1)
+        self.assertNotIn("action_view_item_tracking_lots", arch)
 
 
 class TestMultiCompanySources(MultiCompanyCommon):
@@ -249,18 +243,22 @@ class TestMultiCompanySources(MultiCompanyCommon):
         )
         self.assertEqual(self._as(self.user_b, self.company_b, self.lot).supplier_id, self.vendor_b)
 
-    def test_serials_button_counts_the_current_company_customers(self):
+    def test_serials_button_lists_the_current_company_deliveries(self):
+        """The partner's Serials list shows a shared lot's deliveries of the reader's allowed
+        companies only (record rule, whatever the action's domain)."""
         self._ship_in_a()
         partner_b = self._as(self.user_b, self.company_b, self.partner)
-        self.assertEqual(partner_b.item_tracking_lot_count, 0)
-        action = partner_b.action_view_item_tracking_lots()
-        Lot = self._as(self.user_b, self.company_b, self.env["stock.lot"])
-        self.assertFalse(Lot.search(action["domain"]))
+        action = partner_b.action_view_stock_lots()
+        Report = self._as(self.user_b, self.company_b, self.env["stock.lot.report"])
+        self.assertFalse(Report.search(action["domain"]))
+        self.assertFalse(Report.search([("lot_id", "=", self.lot.id)]))
         partner_a = self._as(self.user_a, self.company_a, self.partner)
-        self.assertEqual(partner_a.item_tracking_lot_count, 1)
-        action = partner_a.action_view_item_tracking_lots()
-        Lot = self._as(self.user_a, self.company_a, self.env["stock.lot"])
-        self.assertEqual(Lot.search(action["domain"]), self.lot)
+        action = partner_a.action_view_stock_lots()
+        Report = self._as(self.user_a, self.company_a, self.env["stock.lot.report"])
+        lines = Report.search(action["domain"])
+        self.assertEqual(lines.lot_id, self.lot)
+        self.assertEqual(lines.company_id, self.company_a)
+        self.assertEqual(lines.tracking_status, "shipped")
 
     def test_report_prints_only_the_reader_company_sources(self):
         self._ship_in_a()
