@@ -450,22 +450,15 @@ class StockLotIntegrityIssue(models.Model):
             )
         )
         Lot = self.env["stock.lot"]
-        last = 0
-        while True:
-            self.env.cr.execute(
-                SQL(
-                    """SELECT DISTINCT lot_id FROM stock_move_line
-                        WHERE state = 'done' AND lot_id > %s
-                     ORDER BY lot_id LIMIT %s""",
-                    last,
-                    STATUS_BATCH,
-                )
+        self.env.cr.execute(
+            SQL(
+                "SELECT DISTINCT lot_id FROM stock_move_line"
+                " WHERE state = 'done' AND lot_id IS NOT NULL ORDER BY lot_id"
             )
-            lot_ids = [r[0] for r in self.env.cr.fetchall()]
-            if not lot_ids:
-                break
-            last = lot_ids[-1]
-            rows += self._check_integrity_status_batch(Lot, lot_ids)
+        )
+        lot_ids = [r[0] for r in self.env.cr.fetchall()]
+        for start in range(0, len(lot_ids), STATUS_BATCH):
+            rows += self._check_integrity_status_batch(Lot, lot_ids[start : start + STATUS_BATCH])
         labels = dict(self.env["stock.lot"]._fields["tracking_status"]._description_selection(self.env))
         for row in rows:
             row.update(
