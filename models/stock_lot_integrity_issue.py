@@ -3,7 +3,7 @@ import time
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, float_compare
 
 from ..tools.lot_status import STOCK_USAGES, replay
 
@@ -22,8 +22,36 @@ ISSUE_KINDS = [
     ("status", "Status disagrees with history"),
     ("blocked_done_move", "Done move of a blocked number"),
 ]
-# Lots whose history is replayed per query of the status check.
-STATUS_BATCH = 50000
+# Range of lot ids whose history is read per query of the status check.
+STATUS_BATCH = 250000
+# The facts of a move that `tools.lot_status.next_status` reads (the status of a lot is a
+# function of these facts of its moves, oldest first).
+STATUS_FACTS = (
+    "quantity",
+    "rounding",
+    "src_usage",
+    "dest_usage",
+    "src_on_hand",
+    "dest_on_hand",
+    "dest_rejected",
+    "dest_scrap",
+)
+# The other keys of a move of `tools.lot_status` (read by `next_sources` only).
+OTHER_MOVE_KEYS = dict.fromkeys(
+    (
+        "line_id",
+        "lot_id",
+        "company_id",
+        "date",
+        "reference",
+        "partner_id",
+        "purchase_partner_id",
+        "purchase_order_id",
+        "sale_order_id",
+        "production_id",
+    ),
+    False,
+)
 # Columns every check returns (a missing one is NULL).
 ISSUE_COLUMNS = (
     "kind",
@@ -85,7 +113,10 @@ class StockLotIntegrityIssue(models.Model):
     def _check_audit_access(self):
         if not self.env.su and not any(self.env.user.has_group(g) for g in MANAGER_GROUPS):
             raise AccessError(
-                self.env._("Only Item Tracking Managers and Inventory Administrators can run the serial integrity check.")
+                self.env._(
+                    "Only Item Tracking Managers and Inventory Administrators can run the "
+                    "serial integrity check."
+                )
             )
 
     @api.model
@@ -109,7 +140,9 @@ class StockLotIntegrityIssue(models.Model):
         if len(records) == 1:
             action.update(res_id=records.id, views=[(False, "form")])
         else:
-            action.update(domain=[("id", "in", records.ids)], views=[(False, "list"), (False, "form")])
+            action.update(
+                domain=[("id", "in", records.ids)], views=[(False, "list"), (False, "form")]
+            )
         return action
 
     def action_open_lot(self):
@@ -160,7 +193,9 @@ class StockLotIntegrityIssue(models.Model):
                 )
             )
         if not hasattr(lots, "action_merge_duplicates"):
-            raise UserError(self.env._("Merging duplicate numbers is not available in this database."))
+            raise UserError(
+                self.env._("Merging duplicate numbers is not available in this database.")
+            )
         return lots.action_merge_duplicates()
 
     # ------------------------------------------------------------------ the audit
@@ -382,7 +417,8 @@ class StockLotIntegrityIssue(models.Model):
                 )
                 if row["quant_id"] is None
                 else self.env._(
-                    "Serial number %(name)r: a quant reserves %(reserved)s for a quantity of %(qty)s",
+                    "Serial number %(name)r: a quant reserves %(reserved)s for a quantity "
+                    "of %(qty)s",
                     name=row["name"],
                     reserved=row["reserved"],
                     qty=row["quantity"],
@@ -449,17 +485,13 @@ class StockLotIntegrityIssue(models.Model):
                 empty=empty_status,
             )
         )
-        Lot = self.env["stock.lot"]
-        self.env.cr.execute(
-            SQL(
-                "SELECT DISTINCT lot_id FROM stock_move_line"
-                " WHERE state = 'done' AND lot_id IS NOT NULL ORDER BY lot_id"
-            )
+        self.env.cr.execute(SQL("SELECT MIN(id), MAX(id) FROM stock_lot"))
+        low, high = self.env.cr.fetchone()
+        for start in range(low or 0, (high or 0) + 1, STATUS_BATCH):
+            rows += self._check_integrity_status_batch(start, start + STATUS_BATCH)
+        labels = dict(
+            self.env["stock.lot"]._fields["tracking_status"]._description_selection(self.env)
         )
-        lot_ids = [r[0] for r in self.env.cr.fetchall()]
-        for start in range(0, len(lot_ids), STATUS_BATCH):
-            rows += self._check_integrity_status_batch(Lot, lot_ids[start : start + STATUS_BATCH])
-        labels = dict(self.env["stock.lot"]._fields["tracking_status"]._description_selection(self.env))
         for row in rows:
             row.update(
                 kind="status",
@@ -473,30 +505,65 @@ class StockLotIntegrityIssue(models.Model):
         return rows
 
     @api.model
-    def _check_integrity_status_batch(self, Lot, lot_ids):
-        history = Lot._read_item_tracking_history_sql(lot_ids)
+    def _check_integrity_status_batch(self, low, high):
+        """The lots of ids in [low, high) with done moves whose status isn't what `replay`
+        gives for their history. The history is `stock.lot._get_item_tracking_history_query`
+        (what the recompute reads); the status depends only on the facts of STATUS_FACTS, so
+        the lots are grouped by the sequence of those facts of their moves and by their
+        status, and `replay` runs once per group."""
+        history = self.env["stock.lot"]._get_item_tracking_history_query(
+            SQL("ml.lot_id >= %s AND ml.lot_id < %s", low, high)
+        )
+        facts = SQL(", ").join(SQL.identifier("h", fact) for fact in STATUS_FACTS)
         self.env.cr.execute(
             SQL(
-                "SELECT id, name, product_id, company_id, tracking_status FROM stock_lot"
-                " WHERE id = ANY(%s)",
-                lot_ids,
+                """
+                WITH h AS (%(history)s),
+                s AS (SELECT h.lot_id,
+                             jsonb_agg(jsonb_build_array(%(facts)s) ORDER BY h.date, h.line_id)
+                                 AS moves
+                        FROM h GROUP BY h.lot_id)
+                SELECT s.moves, l.tracking_status, array_agg(l.id ORDER BY l.id)
+                  FROM s JOIN stock_lot l ON l.id = s.lot_id
+              GROUP BY s.moves, l.tracking_status
+                """,
+                history=history,
+                facts=facts,
             )
         )
-        rows = []
-        for lot_id, name, product_id, company_id, status in self.env.cr.fetchall():
-            expected = replay(history.get(lot_id, []))[0]
+        wrong = {}
+        for moves, status, lot_ids in self.env.cr.fetchall():
+            moves = [
+                {**OTHER_MOVE_KEYS, **dict(zip(STATUS_FACTS, move, strict=True))} for move in moves
+            ]
+            # as `_read_item_tracking_history_sql`: lines of no quantity are no moves
+            moves = [
+                move
+                for move in moves
+                if float_compare(move["quantity"], 0, precision_rounding=move["rounding"]) > 0
+            ]
+            expected = replay(moves)[0]
             if expected != status:
-                rows.append(
-                    {
-                        "lot_id": lot_id,
-                        "name": name,
-                        "product_id": product_id,
-                        "company_id": company_id,
-                        "status": status,
-                        "expected": expected,
-                    }
-                )
-        return rows
+                wrong.update(dict.fromkeys(lot_ids, (status, expected)))
+        if not wrong:
+            return []
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, name, product_id, company_id FROM stock_lot WHERE id = ANY(%s)",
+                list(wrong),
+            )
+        )
+        return [
+            {
+                "lot_id": lot_id,
+                "name": name,
+                "product_id": product_id,
+                "company_id": company_id,
+                "status": wrong[lot_id][0],
+                "expected": wrong[lot_id][1],
+            }
+            for lot_id, name, product_id, company_id in self.env.cr.fetchall()
+        ]
 
     # A done move of a blocked number: a done move line of a lot dated inside a period in
     # which the lot was blocked. The add-on records blocking through the tracking of the

@@ -26,6 +26,8 @@ stock, customer, supplier = (
     env.ref("stock.stock_location_customers"),
     env.ref("stock.stock_location_suppliers"),
 )
+
+
 def lot(i):
     cr.execute("SELECT lot_id FROM bench_lot WHERE i = %s", [i])
     return cr.fetchone()[0]
@@ -91,7 +93,6 @@ def fill():
     )
     print(f"filled {N} lots in {time.monotonic() - t0:.1f}s", flush=True)
 
-
     # Planted violations (serial lots are those with i % 20 < 10; i % 4 = 0 are shipped).
     serial_on_hand = [i for i in range(1, 400) if i % 20 < 10 and i % 4][:12]
     lot_number = [i for i in range(1, 400) if i % 20 >= 10][:2]
@@ -110,7 +111,8 @@ def fill():
     )
     # 2 negative lot quants
     cr.execute(
-        "UPDATE stock_quant SET quantity = -4 WHERE lot_id = ANY(%s)", [[lot(i) for i in lot_number]]
+        "UPDATE stock_quant SET quantity = -4 WHERE lot_id = ANY(%s)",
+        [[lot(i) for i in lot_number]],
     )
     # 2 over-reserved serials
     cr.execute(

@@ -72,16 +72,17 @@ def setup(client, mode):
     ctx = {"tracking_disable": True}
     vals = {"is_storable": True, "tracking": "serial"}
     if mode == "addon":
-        code = client(
-            "item.tracking.code", "create", {"name": "Stress SN", "tracking": "serial"}
-        )
+        code = client("item.tracking.code", "create", {"name": "Stress SN", "tracking": "serial"})
         vals["item_tracking_code_id"] = code
     products = [
         client("product.product", "create", {"name": f"Stress SN {i}", **vals}, context=ctx)
         for i in range(PRODUCTS)
     ]
     warehouse = client(
-        "stock.warehouse", "search_read", [], fields=["lot_stock_id", "in_type_id", "out_type_id"],
+        "stock.warehouse",
+        "search_read",
+        [],
+        fields=["lot_stock_id", "in_type_id", "out_type_id"],
         limit=1,
     )[0]
     partner = client("res.partner", "create", {"name": "Stress Customer"})
@@ -109,14 +110,18 @@ def _picking(client, env, type_key, src, dest, partner, product):
             "location_id": src,
             "location_dest_id": dest,
             "move_ids": [
-                (0, 0, {
-                    "name": "stress",
-                    "product_id": product,
-                    "product_uom_qty": 1,
-                    "product_uom": env["uom"],
-                    "location_id": src,
-                    "location_dest_id": dest,
-                })
+                (
+                    0,
+                    0,
+                    {
+                        "name": "stress",
+                        "product_id": product,
+                        "product_uom_qty": 1,
+                        "product_uom": env["uom"],
+                        "location_id": src,
+                        "location_dest_id": dest,
+                    },
+                )
             ],
         },
     )
@@ -137,15 +142,19 @@ def op_receive(client, env, rng):
         {
             "move_line_ids": [
                 (5, 0, 0),
-                (0, 0, {
-                    "product_id": product,
-                    "product_uom_id": env["uom"],
-                    "location_id": env["supplier_loc"],
-                    "location_dest_id": env["stock"],
-                    "picking_id": picking,
-                    "lot_name": name,
-                    "quantity": 1,
-                }),
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": product,
+                        "product_uom_id": env["uom"],
+                        "location_id": env["supplier_loc"],
+                        "location_dest_id": env["stock"],
+                        "picking_id": picking,
+                        "lot_name": name,
+                        "quantity": 1,
+                    },
+                ),
             ],
             "picked": True,
         },
@@ -200,19 +209,27 @@ def op_return(client, env, rng):
     if mls:
         client("stock.move.line", "write", mls, {"lot_id": lot, "quantity": 1, "picked": True})
     else:
-        move = client("stock.move", "search_read", [("picking_id", "=", picking)],
-                      fields=["product_id", "location_id", "location_dest_id"])[0]
-        client("stock.move.line", "create", {
-            "move_id": move["id"],
-            "picking_id": picking,
-            "product_id": move["product_id"][0],
-            "product_uom_id": env["uom"],
-            "location_id": move["location_id"][0],
-            "location_dest_id": move["location_dest_id"][0],
-            "lot_id": lot,
-            "quantity": 1,
-            "picked": True,
-        })
+        move = client(
+            "stock.move",
+            "search_read",
+            [("picking_id", "=", picking)],
+            fields=["product_id", "location_id", "location_dest_id"],
+        )[0]
+        client(
+            "stock.move.line",
+            "create",
+            {
+                "move_id": move["id"],
+                "picking_id": picking,
+                "product_id": move["product_id"][0],
+                "product_uom_id": env["uom"],
+                "location_id": move["location_id"][0],
+                "location_dest_id": move["location_dest_id"][0],
+                "lot_id": lot,
+                "quantity": 1,
+                "picked": True,
+            },
+        )
     client("stock.picking", "button_validate", [picking])
     return "done"
 
@@ -239,7 +256,7 @@ def worker(url, db, env, seed, deadline, result, lock):
     rng = random.Random(seed)
     client = Client(url, db)
     ops, outcomes, faults, details = Counter(), Counter(), Counter(), Counter()
-    names, weights = zip(*OPERATIONS.items())
+    names, weights = list(OPERATIONS), list(OPERATIONS.values())
     while time.monotonic() < deadline:
         op = rng.choices(names, weights)[0]
         ops[op] += 1
@@ -252,7 +269,10 @@ def worker(url, db, env, seed, deadline, result, lock):
             details[f"{category}: {op}: {detail}"] += 1
     with lock:
         for key, counter in (
-            ("ops", ops), ("outcomes", outcomes), ("faults", faults), ("details", details)
+            ("ops", ops),
+            ("outcomes", outcomes),
+            ("faults", faults),
+            ("details", details),
         ):
             result[key].update(counter)
 
@@ -327,9 +347,7 @@ def sql_checks(db):
 
 def audit(client):
     client("stock.lot.integrity.issue", "action_run_audit")
-    groups = client(
-        "stock.lot.integrity.issue", "read_group", [], ["kind"], ["kind"], lazy=False
-    )
+    groups = client("stock.lot.integrity.issue", "read_group", [], ["kind"], ["kind"], lazy=False)
     return {group["kind"]: group["__count"] for group in groups}
 
 
@@ -343,9 +361,7 @@ def run(args):
     deadline = time.monotonic() + seconds
     start = time.monotonic()
     threads = [
-        threading.Thread(
-            target=worker, args=(args.url, args.db, env, i, deadline, result, lock)
-        )
+        threading.Thread(target=worker, args=(args.url, args.db, env, i, deadline, result, lock))
         for i in range(clients)
     ]
     for thread in threads:
@@ -380,8 +396,10 @@ def report(runs):
 
     print("\n" + "=" * 80)
     print(f"  {'':<58}" + "".join(f"{r['mode']:>10}" for r in runs))
-    print(f"  {'clients / seconds':<58}" + "".join(
-        f"{str(r['clients']) + '/' + str(int(r['seconds'])):>10}" for r in runs))
+    print(
+        f"  {'clients / seconds':<58}"
+        + "".join(f"{str(r['clients']) + '/' + str(int(r['seconds'])):>10}" for r in runs)
+    )
     table("operations attempted", "ops")
     table("operations completed (by outcome)", "outcomes")
     table("refusals and errors (by type)", "faults")

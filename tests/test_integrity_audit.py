@@ -180,6 +180,28 @@ class TestIntegrityAudit(ItemTrackingCommon):
         self.assertIn("Consumed", issue.description)
         self.assertIn("Shipped", issue.description)
 
+    def test_status_check_is_the_recompute_replay(self):
+        """Every lot with done moves given a wrong status is reported with the status that
+        the recompute's history and replay give (the check groups lots by their moves)."""
+        from ..tools.lot_status import replay
+
+        scrap = self.env["stock.scrap"].create(
+            {"product_id": self.product_lot.id, "lot_id": self.lot.id, "scrap_qty": 5}
+        )
+        scrap.action_validate()
+        lots = self.sn1 | self.sn2 | self.lot
+        history = lots._read_item_tracking_history()
+        expected = {lot.id: replay(history[lot.id])[0] for lot in lots}
+        self.assertEqual(set(expected.values()), {"received", "shipped", "written_off"})
+        self._sql("UPDATE stock_lot SET tracking_status = 'planned' WHERE id = ANY(%s)", lots.ids)
+        issues = self._run()
+        self.assertEqual(issues.lot_id, lots)
+        labels = dict(self.env["stock.lot"]._fields["tracking_status"].selection)
+        for issue in issues:
+            self.assertIn(
+                f"its history gives {labels[expected[issue.lot_id.id]]}", issue.description
+            )
+
     def test_done_move_of_blocked_number(self):
         lot = self.sn1.with_user(self.manager).with_context(tracking_disable=False)
         lot.blocked = True
@@ -211,7 +233,11 @@ class TestIntegrityAudit(ItemTrackingCommon):
         lot = self.sn1.with_user(self.manager).with_context(tracking_disable=False)
         lot.blocked = True
         self.env.cr.precommit.run()
-        self._sql("UPDATE mail_message SET date = date - interval '2 days' WHERE model = 'stock.lot' AND res_id = %s", self.sn1.id)
+        self._sql(
+            "UPDATE mail_message SET date = date - interval '2 days'"
+            " WHERE model = 'stock.lot' AND res_id = %s",
+            self.sn1.id,
+        )
         lot.blocked = False
         self.env.cr.precommit.run()
         self._sql(
@@ -227,11 +253,18 @@ class TestIntegrityAudit(ItemTrackingCommon):
         def snapshot():
             self.env.flush_all()
             tables = {}
-            for table in ("stock_quant", "stock_lot", "stock_move_line", "stock_move",
-                          "stock_lot_status_log"):
+            for table in (
+                "stock_quant",
+                "stock_lot",
+                "stock_move_line",
+                "stock_move",
+                "stock_lot_status_log",
+            ):
                 self.env.cr.execute(
-                    SQL("SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM %s t",
-                        SQL.identifier(table))
+                    SQL(
+                        "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM %s t",
+                        SQL.identifier(table),
+                    )
                 )
                 tables[table] = self.env.cr.fetchone()[0]
             return tables
