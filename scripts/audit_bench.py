@@ -6,8 +6,8 @@
 #
 # It fills the database with SQL (generate_series): 20 products (10 serial-tracked with an
 # item tracking code, 10 lot-tracked without), the lots, one quant per lot on hand, one done
-# receipt line per lot and a done delivery line for a quarter of them (those are shipped,
-# without quant), then plants a few violations of each kind, runs
+# receipt (move and move line) per lot and a done delivery for some serials (those are
+# shipped, without quant), then plants a few violations of each kind, runs
 # stock.lot.integrity.issue._run_integrity_audit() and prints its time and findings.
 # ruff: noqa: F821 (env is given by odoo shell)
 import logging
@@ -68,19 +68,36 @@ def fill():
             SELECT product_id, %(stock)s, lot_id, %(company)s, CASE WHEN serial THEN 1 ELSE 10 END,
                    0, now() - interval '20 days', now(), now()
               FROM bench_lot WHERE NOT (shipped AND serial);
-            INSERT INTO stock_move_line (product_id, product_uom_id, location_id, location_dest_id,
-                                         lot_id, quantity, quantity_product_uom, state, date,
-                                         company_id, reference, create_date, write_date)
-            SELECT product_id, %(uom)s, %(supplier)s, %(stock)s, lot_id,
+            INSERT INTO stock_move (name, product_id, product_uom, location_id, location_dest_id,
+                                    product_uom_qty, quantity, procure_method, state, date,
+                                    company_id, reference, origin, create_date, write_date)
+            SELECT 'bench', product_id, %(uom)s, %(supplier)s, %(stock)s,
                    CASE WHEN serial THEN 1 ELSE 10 END, CASE WHEN serial THEN 1 ELSE 10 END,
-                   'done', now() - interval '20 days', %(company)s, 'BENCH/IN', now(), now()
+                   'make_to_stock', 'done', now() - interval '20 days', %(company)s, 'BENCH/IN',
+                   'IN' || lot_id, now(), now()
               FROM bench_lot;
-            INSERT INTO stock_move_line (product_id, product_uom_id, location_id, location_dest_id,
-                                         lot_id, quantity, quantity_product_uom, state, date,
-                                         company_id, reference, create_date, write_date)
-            SELECT product_id, %(uom)s, %(stock)s, %(customer)s, lot_id, 1, 1,
-                   'done', now() - interval '10 days', %(company)s, 'BENCH/OUT', now(), now()
+            INSERT INTO stock_move (name, product_id, product_uom, location_id, location_dest_id,
+                                    product_uom_qty, quantity, procure_method, state, date,
+                                    company_id, reference, origin, create_date, write_date)
+            SELECT 'bench', product_id, %(uom)s, %(stock)s, %(customer)s, 1, 1,
+                   'make_to_stock', 'done', now() - interval '10 days', %(company)s, 'BENCH/OUT',
+                   'OUT' || lot_id, now(), now()
               FROM bench_lot WHERE shipped AND serial;
+            INSERT INTO stock_move_line (move_id, product_id, product_uom_id, location_id,
+                                         location_dest_id, lot_id, quantity, quantity_product_uom,
+                                         state, date, company_id, reference,
+                                         create_date, write_date)
+            SELECT m.id, m.product_id, m.product_uom, m.location_id, m.location_dest_id, b.lot_id,
+                   m.quantity, m.quantity, 'done', m.date, m.company_id, m.reference, now(), now()
+              FROM bench_lot b JOIN stock_move m ON m.origin = 'IN' || b.lot_id;
+            INSERT INTO stock_move_line (move_id, product_id, product_uom_id, location_id,
+                                         location_dest_id, lot_id, quantity, quantity_product_uom,
+                                         state, date, company_id, reference,
+                                         create_date, write_date)
+            SELECT m.id, m.product_id, m.product_uom, m.location_id, m.location_dest_id, b.lot_id,
+                   m.quantity, m.quantity, 'done', m.date, m.company_id, m.reference, now(), now()
+              FROM bench_lot b JOIN stock_move m ON m.origin = 'OUT' || b.lot_id
+             WHERE b.shipped AND b.serial;
             """,
             pids=pids,
             n=N,
@@ -144,7 +161,9 @@ def fill():
             [lot_id, field.id],
         )
         cr.execute("UPDATE stock_lot SET blocked = TRUE WHERE id = %s", [lot_id])
-    cr.execute("ANALYZE stock_lot; ANALYZE stock_quant; ANALYZE stock_move_line")
+    cr.execute(
+        "ANALYZE stock_lot; ANALYZE stock_quant; ANALYZE stock_move; ANALYZE stock_move_line"
+    )
     env.invalidate_all()
     cr.commit()
 
@@ -155,9 +174,11 @@ cr.execute("SELECT COUNT(*) FROM stock_lot")
 lots = cr.fetchone()[0]
 cr.execute("SELECT COUNT(*) FROM stock_move_line")
 lines = cr.fetchone()[0]
+cr.execute("SELECT COUNT(*) FROM stock_move")
+moves = cr.fetchone()[0]
 cr.execute("SELECT COUNT(*) FROM stock_quant")
 quants = cr.fetchone()[0]
-print(f"database: {lots} lots, {quants} quants, {lines} move lines", flush=True)
+print(f"database: {lots} lots, {quants} quants, {moves} moves, {lines} move lines", flush=True)
 
 # the audit logs the time of each check at INFO
 logging.getLogger("odoo.addons.stock_item_tracking.models.stock_lot_integrity_issue").setLevel(

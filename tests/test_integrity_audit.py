@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user
 from odoo.tools import SQL
 
@@ -316,3 +316,42 @@ class TestIntegrityAudit(ItemTrackingCommon):
         names = self.Issue._get_integrity_checks()
         self.assertEqual(len(names), 7)
         self.assertTrue(all(hasattr(self.Issue, name) for name in names))
+
+    def test_findings_read_only_for_managers(self):
+        self._sql("UPDATE stock_quant SET quantity = 2 WHERE id = %s", self._quant(self.sn1).id)
+        issue = self._run()
+        Issue = self.Issue.with_user(self.manager)
+        with self.assertRaises(AccessError):
+            Issue.create({"kind": "duplicate", "lot_id": self.sn2.id})
+        with self.assertRaises(AccessError):
+            issue.with_user(self.manager).write({"description": "fixed"})
+        with self.assertRaises(AccessError):
+            issue.with_user(self.manager).unlink()
+        self.assertEqual(issue.with_user(self.manager).action_open_record()["res_id"], self.sn1.id)
+
+    def test_scheduled_job_and_menu(self):
+        cron = self.env.ref("stock_item_tracking.ir_cron_lot_integrity_audit")
+        self.assertTrue(cron.active)
+        self._sql("UPDATE stock_quant SET quantity = 2 WHERE id = %s", self._quant(self.sn1).id)
+        cron.ir_actions_server_id.run()
+        self.assertEqual(self.Issue.search([]).mapped("kind"), ["serial_quantity"])
+        menu = self.env.ref("stock_item_tracking.menu_stock_lot_integrity_issue")
+        self.assertEqual(menu.parent_id, self.env.ref("stock.menu_warehouse_report"))
+        self.assertEqual(
+            set(menu.groups_id.ids),
+            {
+                self.env.ref("stock_item_tracking.group_item_tracking_manager").id,
+                self.env.ref("stock.group_stock_manager").id,
+            },
+        )
+        # the server action "Run check now" as a manager
+        action = self.env.ref("stock_item_tracking.action_stock_lot_integrity_run")
+        self._sql("UPDATE stock_quant SET quantity = 1 WHERE id = %s", self._quant(self.sn1).id)
+        action.with_user(self.manager).run()
+        self.assertFalse(self.Issue.search([]))
+
+    def test_merge_refused_outside_duplicates(self):
+        self._sql("UPDATE stock_quant SET quantity = 2 WHERE id = %s", self._quant(self.sn1).id)
+        issue = self._run()
+        with self.assertRaisesRegex(UserError, "AUD-1"):
+            issue.with_user(self.manager).action_merge()
