@@ -146,8 +146,7 @@ class StockLotIntegrityIssue(models.Model):
         return action
 
     def action_open_lot(self):
-        lots = self.lot_id or self.search([("group_key", "=", self.group_key)]).lot_id
-        return self._open(lots, self.env._("Lot/Serial Number"))
+        return self._open(self.lot_id, self.env._("Lot/Serial Number"))
 
     def action_open_product(self):
         return self._open(self.product_id, self.env._("Product"))

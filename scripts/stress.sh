@@ -22,7 +22,7 @@ DB_ADDON="${PREFIX}_addon"
 DB_VANILLA="${PREFIX}_vanilla"
 WORKERS="${STRESS_WORKERS:-6}"
 OUT="$BUILD_DIR/stress"
-LOG="$BUILD_DIR/logs/stress-server.log"
+LOG="$BUILD_DIR/logs/stress-server-$$.log"
 SERVER_PID=""
 mkdir -p "$OUT"
 
@@ -78,3 +78,10 @@ sit_log "vanilla: $DB_VANILLA"
 "$PY" "$REPO_DIR/scripts/stress.py" run --url "$URL" --db "$DB_VANILLA" --mode vanilla \
     --out "$OUT/vanilla.json"
 "$PY" "$REPO_DIR/scripts/stress.py" compare "$OUT/addon.json" "$OUT/vanilla.json"
+# Serialization failures and deadlocks that Odoo retried (and the clients never saw): the
+# server logs each failed query at ERROR with PostgreSQL's message.
+for db in "$DB_ADDON" "$DB_VANILLA"; do
+    echo "server log, $db: $(grep -a -A12 " ERROR $db odoo.sql_db: bad query" "$LOG" |
+        grep -a -c -E '^ERROR: +(could not serialize|deadlock detected)' || true)" \
+        "serialization failures/deadlocks retried by Odoo"
+done
