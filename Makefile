@@ -1,5 +1,5 @@
 # Project commands; each target runs a script of scripts/ (see the comments there).
-.PHONY: run test test-static test-core test-core-vanilla bench format clean
+.PHONY: run test test-static test-core test-core-vanilla bench audit-bench stress format clean
 
 run:
 	bash scripts/run.sh
@@ -18,6 +18,16 @@ test-core-vanilla:
 
 bench:
 	bash scripts/bench.sh
+
+# times the serial integrity audit on a throwaway database of 1,000,000 lots
+# (AUDIT_BENCH_LOTS, AUDIT_BENCH_DB; AUDIT_BENCH_TEMPLATE: copy that database instead of installing)
+audit-bench:
+	bash scripts/audit_bench.sh
+
+# 16 XML-RPC clients for 60 s against the add-on and against vanilla Odoo (STRESS_CLIENTS,
+# STRESS_SECONDS, STRESS_WORKERS); not part of make test
+stress:
+	bash scripts/stress.sh
 
 # ruff format + safe ruff fixes (what test-static checks)
 format:

@@ -28,6 +28,7 @@
         "security/ir.model.access.csv",
         "security/item_tracking_security.xml",
         "data/item_tracking_cron.xml",
+        "data/stock_lot_integrity_data.xml",
         "reports/report_lot_history.xml",
         "reports/report_serial_list.xml",
         "reports/report_deliveryslip.xml",
@@ -51,6 +52,7 @@
         "views/res_partner_views.xml",
         "views/sale_serial_registration_views.xml",
         "views/account_move_views.xml",
+        "views/stock_lot_integrity_views.xml",
         "views/item_tracking_menus.xml",
     ],
     "demo": [

@@ -31,3 +31,4 @@ from . import account_move_line
 from . import sale_order
 from . import sale_order_line
 from . import item_tracking_serial_list
+from . import stock_lot_integrity_issue

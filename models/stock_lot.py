@@ -1089,10 +1089,23 @@ class StockLot(models.Model):
     @api.model
     def _read_item_tracking_history_sql(self, lot_ids):
         self.env.flush_all()
-        rejects = self.env["res.company"]._get_item_tracking_reject_locations()
         self.env.cr.execute(
-            SQL(
-                """
+            self._get_item_tracking_history_query(SQL("ml.lot_id = ANY(%s)", list(lot_ids)))
+        )
+        history = defaultdict(list)
+        for row in self.env.cr.dictfetchall():
+            if float_compare(row["quantity"], 0, precision_rounding=row["rounding"]) > 0:
+                history[row["lot_id"]].append(row)
+        return history
+
+    @api.model
+    def _get_item_tracking_history_query(self, where):
+        """The query of the done move lines matching `where` (an SQL condition on `ml`), as
+        the moves of `tools.lot_status`, by lot and oldest first (lines of no quantity are
+        left out by the reader)."""
+        rejects = self.env["res.company"]._get_item_tracking_reject_locations()
+        return SQL(
+            """
                 SELECT ml.id AS line_id, ml.lot_id, ml.company_id, ml.date, ml.reference,
                        ml.quantity_product_uom AS quantity,
                        src.usage AS src_usage, dst.usage AS dest_usage,
@@ -1118,16 +1131,10 @@ class StockLot(models.Model):
              LEFT JOIN purchase_order_line pol ON pol.id = m.purchase_line_id
              LEFT JOIN purchase_order po ON po.id = pol.order_id
              LEFT JOIN sale_order_line sol ON sol.id = m.sale_line_id
-                 WHERE ml.lot_id = ANY(%(lots)s) AND ml.state = 'done'
+                 WHERE %(where)s AND ml.state = 'done'
               ORDER BY ml.lot_id, ml.date, ml.id
                 """,
-                lots=list(lot_ids),
-                usages=STOCK_USAGES,
-                rejects=rejects.ids,
-            )
+            where=where,
+            usages=STOCK_USAGES,
+            rejects=rejects.ids,
         )
-        history = defaultdict(list)
-        for row in self.env.cr.dictfetchall():
-            if float_compare(row["quantity"], 0, precision_rounding=row["rounding"]) > 0:
-                history[row["lot_id"]].append(row)
-        return history
