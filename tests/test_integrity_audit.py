@@ -165,7 +165,7 @@ class TestIntegrityAudit(ItemTrackingCommon):
     def test_blocked_unreserved_no_issue(self):
         picking = self._create_picking(self.warehouse.out_type_id, self.product_serial, 1)
         picking.action_assign()
-        self.sn1.with_user(self.manager).blocked = True
+        self.sn1.with_user(self.manager).write({"blocked": True, "blocked_reason": "QC"})
         self.assertFalse(picking.move_line_ids)
         self.assertFalse(self._run())
 
@@ -204,7 +204,7 @@ class TestIntegrityAudit(ItemTrackingCommon):
 
     def test_done_move_of_blocked_number(self):
         lot = self.sn1.with_user(self.manager).with_context(tracking_disable=False)
-        lot.blocked = True
+        lot.write({"blocked": True, "blocked_reason": "QC"})
         self.env.cr.precommit.run()
         # a move line done after the block (an older database, or a path that slipped)
         ml = self.env["stock.move.line"].search([("lot_id", "=", self.sn1.id)])
@@ -231,7 +231,7 @@ class TestIntegrityAudit(ItemTrackingCommon):
 
     def test_done_move_after_unblock_no_issue(self):
         lot = self.sn1.with_user(self.manager).with_context(tracking_disable=False)
-        lot.blocked = True
+        lot.write({"blocked": True, "blocked_reason": "QC"})
         self.env.cr.precommit.run()
         self._sql(
             "UPDATE mail_message SET date = date - interval '2 days'"
