@@ -7,6 +7,7 @@ from . import stock_location
 from . import stock_lot
 from . import stock_move
 from . import stock_move_line
+from . import stock_move_line_place
 from . import stock_picking
 from . import stock_quant
 from . import mrp_bom

@@ -22,3 +22,5 @@ from . import test_sales_serials
 from . import test_print_serials
 from . import test_invoice_lots
 from . import test_sales_hostile
+from . import test_serial_place
+from . import test_zz_reservation_race
