@@ -319,9 +319,10 @@ class StockMoveLine(models.Model):
         """A serial at a customer (status shipped) comes into stock only by a return of its
         delivery (`origin_returned_move_id`) or a receipt from the commercial partner it was
         delivered to. Item Tracking Managers may receive it anyway (logged on the lot)."""
-        if self.env.user.has_group(MANAGER_GROUP):
+        unexpected = self._item_tracking_unexpected_from_customer(facts)
+        if unexpected and self.env.user.has_group(MANAGER_GROUP):
             return []
-        return self._item_tracking_unexpected_from_customer(facts)
+        return unexpected
 
     def _item_tracking_unexpected_from_customer(self, facts):
         """The facts of lines that bring back from a customer a serial that was delivered
@@ -379,13 +380,11 @@ class StockMoveLine(models.Model):
     def _item_tracking_customer_overrides(self):
         """The facts of the lines an Item Tracking Manager receives against the customer
         rule (logged once the validation is done)."""
-        if not self.env.user.has_group(MANAGER_GROUP):
-            return []
         guarded = set(self._item_tracking_place_lots().ids)
         lines = self.filtered(
             lambda ml: ml.lot_id.id in guarded and ml.location_id.usage == "customer"
         )
-        if not lines:
+        if not lines or not self.env.user.has_group(MANAGER_GROUP):
             return []
         return lines._item_tracking_unexpected_from_customer(lines._get_item_tracking_facts())
 

@@ -415,3 +415,40 @@ class TestSerialPlace(ItemTrackingCommon):
         with self.assertRefused(r"not on hand in the location(.|\n)*SN-PLACE-1"):
             delivery.button_validate()
         self.assertEqual(self.sn.tracking_status, "consumed")
+
+    def test_unbuild_gives_back_a_serial_received_again_refused(self):
+        finished = self._create_product("Kit U", self.code_serial)
+        bom = self.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": finished.product_tmpl_id.id,
+                "product_qty": 1,
+                "bom_line_ids": [Command.create({"product_id": self.product_serial.id})],
+            }
+        )
+        production = self.env["mrp.production"].create(
+            {"product_id": finished.id, "bom_id": bom.id, "product_qty": 1}
+        )
+        production.action_confirm()
+        production.lot_producing_id = self._create_lot(finished, "KIT-U-1")
+        production.action_assign()
+        production.move_raw_ids.picked = True
+        production.button_mark_done()
+        self.assertEqual(self.sn.tracking_status, "consumed")
+        # The consumed serial is received again (it is on hand nowhere): accepted ...
+        self._validate(
+            self._receipt_in(self.warehouse_2, self.product_serial, [{"lot_id": self.sn}])
+        )
+        # ... so unbuilding the kit can't give it back a second time.
+        unbuild = self.env["mrp.unbuild"].create(
+            {
+                "product_id": finished.id,
+                "bom_id": bom.id,
+                "mo_id": production.id,
+                "lot_id": production.lot_producing_id.id,
+                "product_qty": 1,
+            }
+        )
+        with self.assertRefused(r"already on hand(.|\n)*SN-PLACE-1"):
+            unbuild.action_unbuild()
+        self.assertEqual(len(self._in_stock_quants(self.sn)), 1)
+        self.assertEqual(len(self._in_stock_quants(production.lot_producing_id)), 1)
