@@ -452,3 +452,48 @@ class TestSerialPlace(ItemTrackingCommon):
             unbuild.action_unbuild()
         self.assertEqual(len(self._in_stock_quants(self.sn)), 1)
         self.assertEqual(len(self._in_stock_quants(production.lot_producing_id)), 1)
+
+    def test_one_receipt_putting_an_existing_serial_in_two_warehouses_refused(self):
+        lot = self._create_lot(self.product_serial, "SN-TWO-WH")
+        picking = self._receipt_in(
+            self.warehouse, self.product_serial, [{"lot_id": lot}, {"lot_id": lot}]
+        )
+        picking.move_line_ids[1].location_dest_id = self.warehouse_2.lot_stock_id
+        with self.assertRefused(r"already on hand(.|\n)*SN-TWO-WH"):
+            picking.with_user(self.lowest_user).button_validate()
+        self.assertFalse(self._in_stock_quants(lot))
+
+    def test_load_of_a_done_line_with_a_serial_on_hand_refused(self):
+        """An import (load) of a line into a done receipt is a done-line creation."""
+        picking = self._receipt_in(self.warehouse_2, self.product_serial, [{"lot_name": "SN-LD"}])
+        self._validate(picking)
+        move = picking.move_ids
+        fields = [
+            "move_id/.id",
+            "picking_id/.id",
+            "product_id/.id",
+            "product_uom_id/.id",
+            "location_id/.id",
+            "location_dest_id/.id",
+            "lot_id/.id",
+            "quantity",
+        ]
+        row = [
+            move.id,
+            picking.id,
+            self.product_serial.id,
+            self.product_serial.uom_id.id,
+            move.location_id.id,
+            move.location_dest_id.id,
+            self.sn.id,
+            1,
+        ]
+        with self.env.cr.savepoint():
+            result = (
+                self.env["stock.move.line"]
+                .with_user(self.lowest_user)
+                .load(fields, [[str(value) for value in row]])
+            )
+        self.assertFalse(result["ids"])
+        self.assertRegex(" ".join(m["message"] for m in result["messages"]), "SN-PLACE-1")
+        self.assertEqual(len(self._in_stock_quants(self.sn)), 1)
