@@ -65,6 +65,24 @@ class TestSerialRace(TransactionCase):
             )
             self.ids["codes"].append(code.id)
             self.ids["products"] += [coded.id, plain.id]
+            # A kit made of one unit of either serial product, for manufacturing orders.
+            kits = {}
+            for key, component in (("coded", coded), ("plain", plain)):
+                kit = env["product.product"].create(
+                    {"name": f"Race kit {key}", "is_storable": True}
+                )
+                env["mrp.bom"].create(
+                    {
+                        "product_tmpl_id": kit.product_tmpl_id.id,
+                        "product_qty": 1,
+                        "bom_line_ids": [
+                            Command.create({"product_id": component.id, "product_qty": 1})
+                        ],
+                    }
+                )
+                kits[key] = kit.id
+                self.ids["products"].append(kit.id)
+            self.ids.update(kits=kits, productions=[])
             self.ids["locations"] += [stock2.id, view.id]
         self.addCleanup(self._remove_data)
 
@@ -90,6 +108,21 @@ class TestSerialRace(TransactionCase):
                     )
                 )
             cr.execute(SQL("DELETE FROM stock_picking WHERE id = ANY(%s)", self.ids["pickings"]))
+            cr.execute(
+                SQL(
+                    "WITH p AS (DELETE FROM mrp_production WHERE id = ANY(%s) "
+                    "RETURNING procurement_group_id) "
+                    "DELETE FROM procurement_group WHERE id IN (SELECT procurement_group_id FROM p)",
+                    self.ids["productions"],
+                )
+            )
+            cr.execute(
+                SQL(
+                    "DELETE FROM mrp_bom WHERE product_tmpl_id IN "
+                    "(SELECT product_tmpl_id FROM product_product WHERE id = ANY(%s))",
+                    products,
+                )
+            )
             cr.execute(SQL("DELETE FROM stock_lot WHERE product_id = ANY(%s)", products))
             env = api.Environment(cr, api.SUPERUSER_ID, {"tracking_disable": True})
             env.invalidate_all()
@@ -233,6 +266,23 @@ class TestSerialRace(TransactionCase):
     def _new_receipt(self, product_key, destination, lot_name):
         return self._new_picking(product_key, "in", lot_name, destination)
 
+    def _new_production(self, product_key):
+        """A confirmed manufacturing order of one kit made of a serial of `product_key`."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {"tracking_disable": True})
+            production = env["mrp.production"].create(
+                {"product_id": self.ids["kits"][product_key], "product_qty": 1}
+            )
+            production.action_confirm()
+            self.ids["productions"].append(production.id)
+            return production.id
+
+    def _reserve_production(self, production_id):
+        def work(env):
+            env["mrp.production"].browse(production_id).action_assign()
+
+        return work
+
     def _reserve(self, picking_id):
         def work(env):
             env["stock.picking"].browse(picking_id).action_assign()
@@ -327,6 +377,41 @@ class TestSerialRace(TransactionCase):
     def test_picking_and_manual_line_vanilla(self):
         for outcomes, _attempts, count, quants, _reserving, _pickings in self._reservation_race(
             "plain", manual=True
+        ):
+            self.assertEqual(outcomes, [None, None])
+            self.assertEqual(count, 2, "vanilla: the serial reserved twice")
+            self.assertEqual(quants, [(0.0, 1.0), (1.0, 1.0)], "vanilla: a stray quant")
+
+    def _production_race(self, product_key):
+        """Two manufacturing orders reserve the one serial of their component at the same
+        moment; yield per run (outcomes, attempts, open lines, quants, orders with a line)."""
+        for run in range(RUNS):
+            productions = [self._new_production(product_key) for _i in range(2)]
+            lot = self._new_serial_on_hand(product_key, f"RACE-MO-{product_key}-{run}")
+            outcomes, attempts = self._race(*map(self._reserve_production, productions))
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, api.SUPERUSER_ID, {})
+                reserving = (
+                    env["stock.move.line"]
+                    .search([("lot_id", "=", lot), ("state", "not in", ("done", "cancel"))])
+                    .move_id.raw_material_production_id.ids
+                )
+            count, quants, _pickings = self._state(lot)
+            yield outcomes, attempts, count, quants, reserving, productions
+
+    def test_two_manufacturing_orders_reserve_the_one_serial(self):
+        for outcomes, attempts, count, quants, reserving, productions in self._production_race(
+            "coded"
+        ):
+            self.assertEqual(outcomes, [None, None])
+            self.assertEqual(attempts, [1, 2])
+            self.assertEqual(count, 1, "reserved once")
+            self.assertEqual(quants, [(1.0, 1.0)], "no stray quant")
+            self.assertEqual(reserving, productions[:1], "the other order waits")
+
+    def test_two_manufacturing_orders_reserve_the_one_serial_vanilla(self):
+        for outcomes, _attempts, count, quants, _reserving, _productions in self._production_race(
+            "plain"
         ):
             self.assertEqual(outcomes, [None, None])
             self.assertEqual(count, 2, "vanilla: the serial reserved twice")
