@@ -42,14 +42,12 @@ class StockMoveLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
-        lines._item_tracking_lock_serials()
         lines._item_tracking_check_single_reservation()
         return lines
 
     def write(self, vals):
         res = super().write(vals)
         if REBOOKING_FIELDS.intersection(vals):
-            self._item_tracking_lock_serials()
             self._item_tracking_check_single_reservation()
         return res
 
@@ -119,6 +117,7 @@ class StockMoveLine(models.Model):
         )
         if not lines:
             return
+        lines._item_tracking_lock_serials()
         over = lines._item_tracking_over_reserved()
         if not over:
             return
