@@ -84,11 +84,14 @@ class StockMoveLine(models.Model):
         that two transactions that reserve or move the same serial can't both commit what they
         decided from their own snapshot: the second waits for the first, then gets a
         serialization failure and is retried. One query for the whole recordset."""
-        lots = self._item_tracking_place_lots() | (lots or self.env["stock.lot"])
-        lot_ids = lots.filtered(
-            lambda lot: lot.product_id.tracking == "serial"
-            and lot.product_id.product_tmpl_id.item_tracking_code_id
-        ).ids
+        lot_ids = (
+            (self.lot_id | (lots or self.env["stock.lot"]))
+            .filtered(
+                lambda lot: lot.product_id.tracking == "serial"
+                and lot.product_id.product_tmpl_id.item_tracking_code_id
+            )
+            .ids
+        )
         if not lot_ids:
             return
         self.env.cr.execute(
@@ -379,10 +382,9 @@ class StockMoveLine(models.Model):
     def _item_tracking_customer_overrides(self):
         """The facts of the lines an Item Tracking Manager receives against the customer
         rule (logged once the validation is done)."""
-        guarded = set(self._item_tracking_place_lots().ids)
-        lines = self.filtered(
-            lambda ml: ml.lot_id.id in guarded and ml.location_id.usage == "customer"
-        )
+        lines = self.filtered(lambda ml: ml.location_id.usage == "customer")
+        guarded = set(lines._item_tracking_place_lots().ids)
+        lines = lines.filtered(lambda ml: ml.lot_id.id in guarded)
         if not lines or not self.env.user.has_group(MANAGER_GROUP):
             return []
         return lines._item_tracking_unexpected_from_customer(lines._get_item_tracking_facts())
