@@ -12,6 +12,7 @@ from . import stock_move
 from . import stock_move_lot_number
 from . import stock_move_line
 from . import stock_move_line_lot_number
+from . import stock_move_line_place
 from . import stock_picking
 from . import stock_quant
 from . import mrp_bom

@@ -592,7 +592,7 @@ class TestHostileFlows(HostileCommon):
                 res = production.button_mark_done()
                 # accepted: then Produce consumes it, as linked (Odoo takes it from the
                 # other order)
-                self.assertIs(res, True, f"Produce answered {res.get('res_model')}")
+                self.assertIs(res, True, f"Produce answered {res}")
                 self.assertEqual(self._consumed_by(production.lot_producing_id)[taken.name], 1)
         except UserError as error:
             self.assertIn(taken.name, str(error))
