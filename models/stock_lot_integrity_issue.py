@@ -191,10 +191,6 @@ class StockLotIntegrityIssue(models.Model):
                     lots=", ".join(lots.mapped("display_name")),
                 )
             )
-        if not hasattr(lots, "action_merge_duplicates"):
-            raise UserError(
-                self.env._("Merging duplicate numbers is not available in this database.")
-            )
         return lots.action_merge_duplicates()
 
     # ------------------------------------------------------------------ the audit
@@ -269,8 +265,10 @@ class StockLotIntegrityIssue(models.Model):
         return self.env.cr.dictfetchall()
 
     # Duplicates: Odoo's rule (same product; a lot without company conflicts with every
-    # company's lot of the product), numbers compared trimmed and case-insensitively for
-    # products with an item tracking code.
+    # company's lot of the product), numbers compared as the guarantee's key compares them
+    # for products with an item tracking code (trimmed, NFKC, case-folded:
+    # tools/lot_number.py), computed from the name itself (a stored key may be stale when
+    # the name was changed outside the ORM).
     @api.model
     def _check_integrity_duplicates(self):
         rows = self._fetch(
@@ -279,7 +277,8 @@ class StockLotIntegrityIssue(models.Model):
                 WITH k AS (
                     SELECT l.id, l.name, l.product_id, l.company_id,
                            CASE WHEN pt.item_tracking_code_id IS NOT NULL
-                                THEN lower(btrim(l.name)) ELSE l.name END AS key
+                                THEN lower(normalize(btrim(l.name), NFKC))
+                                ELSE l.name END AS key
                       FROM stock_lot l
                       JOIN product_product pp ON pp.id = l.product_id
                       JOIN product_template pt ON pt.id = pp.product_tmpl_id

@@ -81,9 +81,12 @@ class TestIntegrityAudit(ItemTrackingCommon):
         # ...but the same name twice is one; a lot without company conflicts with the company's
         plain3 = self._create_lot(self.product_plain, "P-X", company_id=False)
         self._sql("UPDATE stock_lot SET name = 'P-1' WHERE id = %s", plain3.id)
+        # a fullwidth variant (NFKC) is the same number for a coded product, as the guarantee says
+        wide = self._create_lot(self.product_serial, "AUD-WIDE-X")
+        self._sql("UPDATE stock_lot SET name = %s WHERE id = %s", "\uff21\uff35\uff24-1", wide.id)
         issues = self._run()
         self.assertEqual(set(issues.mapped("kind")), {"duplicate"})
-        self.assertEqual(issues.lot_id, self.sn1 | dup | plain | plain3)
+        self.assertEqual(issues.lot_id, self.sn1 | dup | wide | plain | plain3)
         self.assertNotIn(plain2, issues.lot_id)
         groups = {issue.lot_id: issue.group_key for issue in issues}
         self.assertEqual(groups[self.sn1], groups[dup])
@@ -91,11 +94,13 @@ class TestIntegrityAudit(ItemTrackingCommon):
         self.assertNotEqual(groups[plain], groups[dup])
         issue = issues.filtered(lambda i: i.lot_id == dup)
         self.assertIn("AUD-1", issue.description)
-        self.assertEqual(issue._get_group_lots(), self.sn1 | dup)
+        self.assertEqual(issue._get_group_lots(), self.sn1 | dup | wide)
         action = issue.action_open_group()
-        self.assertEqual(set(action["domain"][0][2]), set((self.sn1 | dup).ids))
-        if hasattr(self.env["stock.lot"], "action_merge_duplicates"):
-            self.assertTrue(issue.with_user(self.manager).action_merge())
+        self.assertEqual(set(action["domain"][0][2]), set((self.sn1 | dup | wide).ids))
+        action = issue.with_user(self.manager).action_merge()
+        self.assertEqual(action["res_model"], "stock.lot.merge")
+        wizard = self.env["stock.lot.merge"].browse(action["res_id"])
+        self.assertEqual(wizard.lot_ids, self.sn1 | dup | wide)
 
     def test_duplicates_other_company_not_conflicting(self):
         company_b = self.env["res.company"].create({"name": "Audit B"})

@@ -112,7 +112,8 @@ class TestSerialRace(TransactionCase):
                 SQL(
                     "WITH p AS (DELETE FROM mrp_production WHERE id = ANY(%s) "
                     "RETURNING procurement_group_id) "
-                    "DELETE FROM procurement_group WHERE id IN (SELECT procurement_group_id FROM p)",
+                    "DELETE FROM procurement_group"
+                    " WHERE id IN (SELECT procurement_group_id FROM p)",
                     self.ids["productions"],
                 )
             )
