@@ -24,3 +24,5 @@ from . import test_invoice_lots
 from . import test_sales_hostile
 from . import test_ui_polish
 from . import test_cards_history
+from . import test_blocked_availability
+from . import test_tour_blocked
