@@ -1,6 +1,6 @@
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import ItemTrackingCommon
 
@@ -197,3 +197,30 @@ class TestBlockedAvailability(ItemTrackingCommon):
             }
         )
         self.assertIsNone(line._onchange_item_tracking_blocked_lot())
+
+    def test_lowest_user_sees_the_block_and_cannot_lift_it_by_context(self):
+        """A plain stock user reads the marks and the free quantities; no context key
+        a client can send makes blocked stock free, reserved or movable."""
+        user = new_test_user(self.env, "blk_av_user", groups="stock.group_stock_user")
+        quant = (
+            self.env["stock.quant"]
+            ._gather(self.product_serial, self.stock_location, lot_id=self.sn1, strict=True)
+            .with_user(user)
+        )
+        self.assertTrue(quant.item_tracking_lot_blocked)
+        self.assertEqual(quant.item_tracking_lot_blocked_reason, "Cracked housing")
+        product = self.product_serial.with_user(user)
+        self.assertEqual(self._quantities(product), (1.0, 0.0, 0.0))
+        self.assertEqual(
+            self._quantities(product, item_tracking_free_stock_only=False), (1.0, 0.0, 0.0)
+        )
+        picking = self._create_picking(self.warehouse.out_type_id, self.product_serial, 1)
+        move = picking.move_ids.with_user(user).with_context(exclude_blocked_lots=False)
+        with self.assertRaisesRegex(UserError, r"blocked(.|\n)*SN-AV-001"):
+            with self.env.cr.savepoint():
+                self.env["stock.move.line"].with_user(user).with_context(
+                    exclude_blocked_lots=False
+                ).create(self._line_vals(move, quantity=1.0))
+        self.env.invalidate_all()
+        self.assertFalse(picking.move_ids.move_line_ids)
+        self.assertEqual(picking.state, "confirmed")
