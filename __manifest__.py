@@ -45,6 +45,7 @@
         "views/stock_lot_views.xml",
         "views/stock_lot_maintenance_views.xml",
         "views/stock_move_line_views.xml",
+        "views/stock_quant_views.xml",
         "views/stock_location_views.xml",
         "views/mrp_bom_views.xml",
         "views/mrp_production_views.xml",

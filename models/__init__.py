@@ -33,3 +33,8 @@ from . import sale_order
 from . import sale_order_line
 from . import item_tracking_serial_list
 from . import stock_lot_integrity_issue
+from . import product_product_blocked
+from . import stock_forecasted_blocked
+from . import stock_lot_blocked
+from . import stock_move_line_blocked
+from . import stock_quant_blocked

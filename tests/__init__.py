@@ -28,6 +28,8 @@ from . import test_assembly_linking
 from . import test_assembly_hostile
 from . import test_integrity_audit
 from . import test_lot_integrity
+from . import test_blocked_availability
+from . import test_tour_blocked
 from . import test_zz_concurrency
 from . import test_zz_reservation_race
 from . import test_zz_lot_race
