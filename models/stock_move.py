@@ -383,8 +383,9 @@ class StockMove(models.Model):
 
     def _item_tracking_demo_backdate(self, days):
         """Demo data only: date these done moves, their lines, transfers, scraps and status
-        changes `days` days back, then redo their lots' sources and warranty dates from the
-        new dates (so the demo's history is spread over several days)."""
+        changes `days` days back (and their orders, when confirmed later), then redo their
+        lots' sources and warranty dates from the new dates (so the demo's history is spread
+        over several days)."""
         date = fields.Datetime.now() - relativedelta(days=days)
         moves = self.sudo().filtered(lambda move: move.state == "done")
         lines = moves.move_line_ids.filtered(lambda line: line.state == "done")
@@ -392,6 +393,13 @@ class StockMove(models.Model):
         lines.write({"date": date})  # redoes the lots' status and sources from their history
         moves.picking_id.write({"date_done": date})
         moves.scrap_id.write({"date_done": date})
+        # confirming set the orders' dates to now: no order is later than its transfer
+        moves.sale_line_id.order_id.filtered(lambda order: order.date_order > date).write(
+            {"date_order": date}
+        )
+        moves.purchase_line_id.order_id.filtered(
+            lambda order: order.date_approve and order.date_approve > date
+        ).write({"date_approve": date})
         logs = self.env["stock.lot.status.log"].sudo().search([("move_line_id", "in", lines.ids)])
         logs.write({"date": date})
         self.env["stock.lot"]._item_tracking_set_warranty_dates(
