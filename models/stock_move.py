@@ -1,4 +1,6 @@
-from odoo import fields, models
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
 
@@ -337,3 +339,69 @@ class StockMove(models.Model):
         # Posted invoices first: they are what was sent to the customer.
         posted._propose_lot_allocations(fill=True)
         (lines - posted)._propose_lot_allocations(fill=True)
+
+    # ------------------------------------------------------------------
+    # Demo data only (demo/*.xml): operations done on past days
+    # ------------------------------------------------------------------
+    def _item_tracking_demo_done(self, lot_quantities, days):
+        """Demo data only: give these moves of one transfer the lots/serial numbers
+        `lot_quantities` ([[lot id, quantity], ...], each on the move of its product),
+        validate the transfer and date it `days` days back (`_item_tracking_demo_backdate`)."""
+        Lot = self.env["stock.lot"]
+        for move in self:
+            pairs = [
+                (Lot.browse(lot_id), quantity)
+                for lot_id, quantity in lot_quantities
+                if Lot.browse(lot_id).product_id == move.product_id
+            ]
+            move.move_line_ids.unlink()
+            move.write(
+                {
+                    "move_line_ids": [
+                        Command.create(
+                            {**move._prepare_move_line_vals(quantity=quantity), "lot_id": lot.id}
+                        )
+                        for lot, quantity in pairs
+                    ],
+                    "picked": True,
+                }
+            )
+        pickings = self.picking_id
+        # done in the past: a lot expired since then was not expired yet (skip_expired)
+        pickings.with_context(
+            skip_backorder=True, picking_ids_not_to_backorder=pickings.ids, skip_expired=True
+        ).button_validate()
+        not_done = pickings.filtered(lambda picking: picking.state != "done")
+        if not_done:
+            raise UserError(
+                self.env._(
+                    "Demo data: these transfers could not be validated: %(pickings)s",
+                    pickings=", ".join(not_done.mapped("display_name")),
+                )
+            )
+        self._item_tracking_demo_backdate(days)
+
+    def _item_tracking_demo_backdate(self, days):
+        """Demo data only: date these done moves, their lines, transfers, scraps and status
+        changes `days` days back (and their orders, when confirmed later), then redo their
+        lots' sources and warranty dates from the new dates (so the demo's history is spread
+        over several days)."""
+        date = fields.Datetime.now() - relativedelta(days=days)
+        moves = self.sudo().filtered(lambda move: move.state == "done")
+        lines = moves.move_line_ids.filtered(lambda line: line.state == "done")
+        moves.write({"date": date})
+        lines.write({"date": date})  # redoes the lots' status and sources from their history
+        moves.picking_id.write({"date_done": date})
+        moves.scrap_id.write({"date_done": date})
+        # confirming set the orders' dates to now: no order is later than its transfer
+        moves.sale_line_id.order_id.filtered(lambda order: order.date_order > date).write(
+            {"date_order": date}
+        )
+        moves.purchase_line_id.order_id.filtered(
+            lambda order: order.date_approve and order.date_approve > date
+        ).write({"date_approve": date})
+        logs = self.env["stock.lot.status.log"].sudo().search([("move_line_id", "in", lines.ids)])
+        logs.write({"date": date})
+        self.env["stock.lot"]._item_tracking_set_warranty_dates(
+            lines._get_item_tracking_lot_moves()
+        )

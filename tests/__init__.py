@@ -17,6 +17,7 @@ from . import test_hardening_reject
 from . import test_genealogy
 from . import test_recall
 from . import test_unit_cost
+from . import test_demo_helpers
 from . import test_sales_serials
 from . import test_print_serials
 from . import test_invoice_lots
