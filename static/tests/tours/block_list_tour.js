@@ -77,8 +77,9 @@ registry.category("web_tour.tours").add("stock_item_tracking_block_list_tour", {
 registry.category("web_tour.tours").add("stock_item_tracking_status_path_tour", {
     steps: () => [
         {
-            content: "the current status is shown",
-            trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Rejected)",
+            content: "the current status is shown, styled as Odoo's status bar (order, current)",
+            trigger:
+                ".o_field_statusbar .o_statusbar_status button.o_arrow_button_current:contains(Rejected)",
         },
         {
             trigger: ".o_statusbar_status button:contains(Received)",
