@@ -219,7 +219,7 @@ class StockLot(models.Model):
     @api.depends("tracking_status", "status_log_ids.old_status", "status_log_ids.new_status")
     def _compute_status_path(self):
         visited = defaultdict(set)
-        lot_ids = [lot_id for lot_id in self.ids if lot_id]
+        lot_ids = [lot_id for lot_id in self._origin.ids if lot_id]
         if lot_ids:
             groups = self.env["stock.lot.status.log"]._read_group(
                 [("lot_id", "in", lot_ids)],

@@ -18,6 +18,7 @@ from psycopg2 import errors
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
+from odoo.tools.sql import column_exists
 
 from ..tools.lot_number import (
     EMPTY,
@@ -61,11 +62,7 @@ class StockLot(models.Model):
         """Ids of the products (among `product_ids`) whose template has an item tracking code
         (SQL: also called at installation, before the ORM knows the column)."""
         cr = self.env.cr
-        cr.execute(
-            "SELECT 1 FROM information_schema.columns"
-            " WHERE table_name = 'product_template' AND column_name = 'item_tracking_code_id'"
-        )
-        if not cr.fetchone():
+        if not column_exists(cr, "product_template", "item_tracking_code_id"):
             return set()
         query = SQL(
             """SELECT pp.id FROM product_product pp
@@ -421,8 +418,6 @@ class StockLot(models.Model):
                     lambda lot: (vals.get("product_id") or lot.product_id.id) in coded_products.ids
                 )
                 clean = self._item_tracking_clean_numbers([vals["name"]])[0]
-                if len(coded) > 1:
-                    self._item_tracking_check_no_repeats([clean] * len(coded))
                 if coded != self:
                     res = super(StockLot, self - coded).write(vals)
                     return coded.write({**vals, "name": clean}) and res

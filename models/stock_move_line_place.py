@@ -71,10 +71,10 @@ class StockMoveLine(models.Model):
     # ------------------------------------------------------------------
     # Concurrency
     # ------------------------------------------------------------------
-    def _item_tracking_place_lots(self):
-        """The lots of these lines that the rules of this file guard: serials of products
-        with an item tracking code."""
-        return self.lot_id.filtered(
+    def _item_tracking_place_lots(self, lots=None):
+        """The lots of these lines (and `lots`) that the rules of this file guard: serials of
+        products with an item tracking code."""
+        return (self.lot_id | (lots or self.env["stock.lot"])).filtered(
             lambda lot: lot.product_id.tracking == "serial"
             and lot.product_id.product_tmpl_id.item_tracking_code_id
         )
@@ -84,14 +84,7 @@ class StockMoveLine(models.Model):
         that two transactions that reserve or move the same serial can't both commit what they
         decided from their own snapshot: the second waits for the first, then gets a
         serialization failure and is retried. One query for the whole recordset."""
-        lot_ids = (
-            (self.lot_id | (lots or self.env["stock.lot"]))
-            .filtered(
-                lambda lot: lot.product_id.tracking == "serial"
-                and lot.product_id.product_tmpl_id.item_tracking_code_id
-            )
-            .ids
-        )
+        lot_ids = self._item_tracking_place_lots(lots).ids
         if not lot_ids:
             return
         self.env.cr.execute(

@@ -12,13 +12,12 @@ class StockMove(models.Model):
     def _generate_serial_numbers(self, next_serial, next_serial_count=False, location_id=False):
         """Odoo's generator, for products with a code: the first number cleaned, every
         generated number checked (a padding that grows past 128 characters...)."""
-        if self.product_id.product_tmpl_id.item_tracking_code_id and next_serial_count != 0:
+        count = next_serial_count or self.next_serial_count
+        if self.product_id.product_tmpl_id.item_tracking_code_id and count:
             Lot = self.env["stock.lot"]
             next_serial = Lot._item_tracking_clean_numbers([next_serial])[0]
-            count = next_serial_count or self.next_serial_count
-            if count:
-                names = Lot.generate_lot_names(next_serial, count)
-                Lot._item_tracking_clean_numbers([vals["lot_name"] for vals in names])
+            names = Lot.generate_lot_names(next_serial, count)
+            Lot._item_tracking_clean_numbers([vals["lot_name"] for vals in names])
         return super()._generate_serial_numbers(next_serial, next_serial_count, location_id)
 
     @api.model

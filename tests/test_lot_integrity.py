@@ -538,6 +538,40 @@ class TestLotIntegrityHostile(LotIntegrityCommon):
             plain.company_id = False
         self.assertEqual(plain.name_key, "CC-2")
 
+    def test_rename_of_lots_of_two_products_to_one_number(self):
+        """Two products may share a number: one write naming lots of both is accepted."""
+        serial = self._create_lot(self.product_serial, "TWO-1")
+        lot = self._create_lot(self.product_lot, "TWO-2")
+        (serial | lot).write({"name": " TWO-3 "})
+        self.assertEqual((serial | lot).mapped("name"), ["TWO-3", "TWO-3"])
+
+    def test_generator_with_the_moves_count_cleans(self):
+        """Odoo's generator called without a count takes the move's: still checked."""
+        picking = self._create_picking(self.warehouse.in_type_id, self.product_serial, 2)
+        move = picking.move_ids
+        move.next_serial_count = 2
+        with self.assertRefused("control or invisible"):
+            move._generate_serial_numbers("GEN\u200b-1")
+        self.assertFalse(move.move_line_ids.filtered("lot_name"))
+        move._generate_serial_numbers(" GEN-1 ")
+        self.assertEqual(sorted(move.move_line_ids.mapped("lot_name")), ["GEN-1", "GEN-2"])
+
+    def test_move_line_lot_name_write_as_lowest_user(self):
+        """The typed number of a receipt line written over RPC by the lowest stock user is
+        cleaned or refused; in one write over lines of a coded and a plain product, only the
+        coded one is cleaned."""
+        picking = self._receipt(self.product_serial, [{"lot_name": "W-1"}])
+        line = picking.move_line_ids.with_user(self.lowest_user)
+        line.with_context(tracking_disable=True).write({"lot_name": "  w-2 "})
+        self.assertEqual(line.lot_name, "w-2")
+        with self.assertRefused("control or invisible"):
+            line.write({"lot_name": "W\u200b3"})
+        self.assertEqual(line.lot_name, "w-2")
+        plain = self._receipt(self.product_plain, [{"lot_name": "P-1"}]).move_line_ids
+        (line | plain.with_user(self.lowest_user)).write({"lot_name": " MIX-1 "})
+        self.assertEqual(line.lot_name, "MIX-1")
+        self.assertEqual(plain.lot_name, " MIX-1 ")
+
     def test_mixed_rename(self):
         coded = self._create_lot(self.product_serial, "MX-1")
         plain = self._create_lot(self.product_plain, "MX-1")

@@ -24,6 +24,31 @@ class TestBlockReason(ItemTrackingCommon):
             cls._put_in_stock(cls.product_serial, lot)
             cls.lots |= lot
 
+    def test_lowest_user_and_other_company_cannot_block(self):
+        """Blocking, even with a reason, is for Item Tracking Managers: an import or an RPC
+        write with context keys by the lowest user is refused, and a manager can't block a
+        lot of a company he doesn't work in."""
+        lot = self.lots[0]
+        xid = lot._export_rows([["id"]])[0][0]
+        res = lot.with_user(self.lowest_user).load(
+            ["id", "blocked", "blocked_reason"], [[xid, "True", "QC"]]
+        )
+        self.assertFalse(res["ids"])
+        with self.assertRaises(UserError):  # AccessError is a UserError
+            lot.with_user(self.lowest_user).with_context(
+                install_mode=True, tracking_disable=True
+            ).write({"blocked": True, "blocked_reason": "QC"})
+        company_b = self.env["res.company"].create({"name": "Block B"})
+        lot_b = self.env["stock.lot"].create(
+            {"name": "SN-BLK-B", "product_id": self.product_serial.id, "company_id": company_b.id}
+        )
+        with self.assertRaises(UserError):  # AccessError is a UserError
+            self.env["stock.lot.block"].with_user(self.tracking_manager).create(
+                {"lot_ids": lot_b.ids, "reason": "QC"}
+            ).action_block()
+        self.env.invalidate_all()
+        self.assertFalse((lot | lot_b).filtered("blocked"))
+
     def test_block_without_reason_refused_on_every_path(self):
         lot1, lot2, _lot3 = self.lots
         manager_lots = self.lots.with_user(self.tracking_manager)

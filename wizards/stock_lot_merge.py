@@ -100,13 +100,11 @@ class StockLotMerge(models.TransientModel):
                 lines=counts["lines"],
             ),
         )
-        product_ids = keep.product_id.ids
         Lot.browse(duplicates.ids).unlink()
         self.env["stock.quant"].sudo().search([("lot_id", "=", keep.id)])._merge_quants()
         self.env.invalidate_all()
         keep = Lot.browse(keep.id)
         self.env.add_to_compute(Lot._fields["location_id"], keep)
-        Lot._item_tracking_fill_name_keys(product_ids)
         keep._item_tracking_recompute()
         return keep
 
