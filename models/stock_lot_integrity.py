@@ -239,9 +239,12 @@ class StockLot(models.Model):
     def _check_unique_lot(self):
         res = super()._check_unique_lot()
         coded = self.sudo()._item_tracking_coded_lots()
+        keys = {lot.id: lot_number_key(lot.name) for lot in coded}
+        # A lot whose key is in the database already passed the constraint, which is this
+        # check (the key was written with the lot, see `_item_tracking_prefill_name_keys`).
+        coded = coded.filtered(lambda lot: lot.name_key != keys[lot.id])
         if not coded:
             return res
-        keys = {lot.id: lot_number_key(lot.name) for lot in coded}
         candidates = [
             (lot.id, lot.product_id.id, lot.company_id.id, lot.name, keys[lot.id]) for lot in coded
         ]
@@ -401,9 +404,85 @@ class StockLot(models.Model):
         if not self.env.su and any("name_key" in vals for vals in vals_list):
             raise UserError(self.env._("The number key of a lot/serial number is computed."))
         vals_list = self._item_tracking_clean_create_vals(vals_list)
-        lots = super().create(vals_list)
+        vals_list = self._item_tracking_prefill_name_keys(vals_list)
+        try:
+            with self.env.cr.savepoint(flush=False):
+                lots = super().create(vals_list)
+        except (errors.ExclusionViolation, errors.UniqueViolation) as exc:
+            if exc.diag.constraint_name not in NAME_KEY_CONSTRAINTS:
+                raise
+            raise self._item_tracking_name_key_vals_error(vals_list, exc) from None
         lots._item_tracking_set_name_keys()
         return lots
+
+    @api.model
+    def _item_tracking_prefill_name_keys(self, vals_list):
+        """Give the new lots their key in the INSERT itself (one row version instead of an
+        INSERT and an UPDATE) when no lot of the database nor of the batch has it: then only
+        a lot that another transaction creates at the same moment can conflict, and the
+        database refuses that one. A number that may conflict gets no key here, so that
+        Odoo's Python check speaks first; `_item_tracking_set_name_keys` writes it after.
+        One query."""
+        default_product = self.env.context.get("default_product_id")
+        candidates = [
+            (vals, vals.get("product_id") or default_product)
+            for vals in vals_list
+            if isinstance(vals.get("name"), str) and "name_key" not in vals
+        ]
+        candidates = [(vals, product_id) for vals, product_id in candidates if product_id]
+        if not candidates:
+            return vals_list
+        coded = set(
+            self._item_tracking_coded_products({product_id for _vals, product_id in candidates}).ids
+        )
+        by_key = defaultdict(list)
+        for vals, product_id in candidates:
+            key = lot_number_key(vals["name"]) if product_id in coded else vals["name"]
+            by_key[product_id, key].append(vals)
+        once = [pair for pair, group in by_key.items() if len(group) == 1]
+        if not once:
+            return vals_list
+        self.env.cr.execute(
+            SQL(
+                """SELECT v.product_id, v.key
+                     FROM unnest(%s::int4[], %s::varchar[]) AS v(product_id, key)
+                    WHERE EXISTS (SELECT 1 FROM stock_lot l
+                                   WHERE l.product_id = v.product_id AND l.name_key = v.key)""",
+                [product_id for product_id, _key in once],
+                [key for _product_id, key in once],
+            )
+        )
+        taken = set(self.env.cr.fetchall())
+        keyed = {id(by_key[pair][0]): pair[1] for pair in once if pair not in taken}
+        return [
+            {**vals, "name_key": keyed[id(vals)]} if id(vals) in keyed else vals
+            for vals in vals_list
+        ]
+
+    def _item_tracking_name_key_vals_error(self, vals_list, exc):
+        """Odoo's ValidationError for a number that another transaction created at the same
+        moment (the database refused the INSERT), naming it."""
+        detail = exc.diag.message_detail or ""
+        named = [vals for vals in vals_list if f", {vals.get('name_key')}, " in detail]
+        products = self.env["product.product"].sudo()
+        default_product = self.env.context.get("default_product_id")
+        return ValidationError(
+            self.env._(
+                "The combination of lot/serial number and product must be unique within a "
+                "company including when no company is defined.\nThe following combinations "
+                "contain duplicates:\n%(error_lines)s",
+                error_lines="\n".join(
+                    self.env._(
+                        " - Product: %(product)s, Lot/Serial Number: %(lot)s",
+                        product=products.browse(
+                            vals.get("product_id") or default_product
+                        ).display_name,
+                        lot=vals.get("name"),
+                    )
+                    for vals in named or vals_list
+                ),
+            )
+        )
 
     def write(self, vals):
         if not self.env.su and "name_key" in vals:
@@ -454,9 +533,14 @@ class StockLot(models.Model):
 
     def _item_tracking_get_name_key(self):
         self.ensure_one()
-        if self.sudo().product_id.product_tmpl_id.item_tracking_code_id:
-            return lot_number_key(self.name)
-        return self.name
+        return self._item_tracking_name_keys()[self.id]
+
+    def _item_tracking_name_keys(self):
+        """{lot id: the number as the database compares it} (see the module's docstring)."""
+        coded = set(self.sudo()._item_tracking_coded_lots().ids)
+        return {
+            lot.id: lot_number_key(lot.name) if lot.id in coded else lot.name for lot in self
+        }
 
     def _item_tracking_set_name_keys(self, keyed_only=False):
         """Write the keys of these lots in SQL (after the ORM, whose Python checks spoke
@@ -464,9 +548,12 @@ class StockLot(models.Model):
         here by the database, turned into Odoo's ValidationError naming the number.
         `keyed_only`: leave the lots without key (duplicates of before) without."""
         lots = self.exists()
+        keys = lots._item_tracking_name_keys()
+        # Those written with their key (`_item_tracking_prefill_name_keys`) are left alone.
+        lots = lots.filtered(lambda lot: lot.name_key != keys[lot.id])
         if not lots:
             return
-        keys = {lot.id: lot._item_tracking_get_name_key() for lot in lots}
+        keys = {lot.id: keys[lot.id] for lot in lots}
         cr = self.env.cr
         try:
             with cr.savepoint(flush=False):
@@ -535,7 +622,7 @@ class StockLot(models.Model):
         left_out = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
         if not left_out:
             return []
-        keys = {lot.id: lot._item_tracking_get_name_key() for lot in left_out}
+        keys = left_out._item_tracking_name_keys()
         self.env.cr.execute(
             SQL(
                 """SELECT v.id, k.id, k.company_id, v.company_id

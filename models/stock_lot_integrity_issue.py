@@ -1,3 +1,4 @@
+import hashlib
 import logging
 import time
 
@@ -302,6 +303,7 @@ class StockLotIntegrityIssue(models.Model):
                 """
             )
         )
+        rows += self._check_integrity_duplicates_left_out({row["lot_id"]: row for row in rows})
         for row in rows:
             row.update(
                 kind="duplicate",
@@ -311,6 +313,35 @@ class StockLotIntegrityIssue(models.Model):
                     others=row["others"],
                 ),
             )
+        return rows
+
+    @api.model
+    def _check_integrity_duplicates_left_out(self, listed):
+        """The lots left out of the guarantee (no key) with the lot they duplicate, compared
+        by the guarantee's own key in Python (`lot_number_key`: SQL's `lower` doesn't fold
+        `ß` to `ss` nor drop invisible characters), that the SQL comparison missed. A row
+        joins the group of a lot already `listed` ({lot id: row})."""
+        rows = []
+        for group in self.env["stock.lot"].sudo()._item_tracking_duplicate_groups():
+            kept = group[0]
+            group_key = next(
+                (listed[lot.id]["group_key"] for lot in group if lot.id in listed),
+                f"{kept.product_id.id}:"
+                + hashlib.md5(kept._item_tracking_get_name_key().encode()).hexdigest(),
+            )
+            for lot in group:
+                if lot.id in listed:
+                    continue
+                row = {
+                    "lot_id": lot.id,
+                    "name": lot.name,
+                    "product_id": lot.product_id.id,
+                    "company_id": lot.company_id.id,
+                    "group_key": group_key,
+                    "others": ", ".join((group - lot).mapped("name")),
+                }
+                listed[lot.id] = row
+                rows.append(row)
         return rows
 
     @api.model

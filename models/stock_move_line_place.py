@@ -74,17 +74,32 @@ class StockMoveLine(models.Model):
     def _item_tracking_place_lots(self, lots=None):
         """The lots of these lines (and `lots`) that the rules of this file guard: serials of
         products with an item tracking code."""
-        return (self.lot_id | (lots or self.env["stock.lot"])).filtered(
-            lambda lot: lot.product_id.tracking == "serial"
-            and lot.product_id.product_tmpl_id.item_tracking_code_id
+        lots = self.lot_id | (lots or self.env["stock.lot"])
+        products = lots.product_id
+        guarded = products.filtered(
+            lambda product: product.tracking == "serial"
+            and product.product_tmpl_id.item_tracking_code_id
         )
+        if guarded == products:
+            return lots
+        return lots.filtered(lambda lot: lot.product_id in guarded)
 
     def _item_tracking_lock_serials(self, lots=None):
         """Update the rows of the guarded serials of these lines (and `lots`), in id order, so
         that two transactions that reserve or move the same serial can't both commit what they
         decided from their own snapshot: the second waits for the first, then gets a
-        serialization failure and is retried. One query for the whole recordset."""
-        lot_ids = self._item_tracking_place_lots(lots).ids
+        serialization failure and is retried. One query for the whole recordset.
+
+        Left out, since this transaction writes their rows anyway (which serializes it with
+        any other that touches them just the same, at the latest when it flushes): a lot
+        created by this transaction (no other sees it before this one commits, and one that
+        creates the same number waits on the number's constraint) and a lot this transaction
+        wrote through the ORM (its `write_date` is the transaction's timestamp, e.g. the
+        status a validation has just given it)."""
+        now = self.env.cr.now()
+        lot_ids = self._item_tracking_place_lots(lots).filtered(
+            lambda lot: lot.create_date != now and lot.write_date != now
+        ).ids
         if not lot_ids:
             return
         self.env.cr.execute(
@@ -105,12 +120,15 @@ class StockMoveLine(models.Model):
         nobody picked give it up (their moves reserve again); a serial picked elsewhere is
         refused, naming it and the documents. A serial that isn't on hand where the line
         takes it from is left to the validation rules (as Odoo does)."""
-        guarded = set(self._item_tracking_place_lots().ids)
         lines = self.filtered(
-            lambda ml: ml.lot_id.id in guarded
-            and ml.state not in ("done", "cancel")
+            lambda ml: ml.lot_id
             and ml.location_id.usage in STOCK_USAGES
+            and ml.state not in ("done", "cancel")
         )
+        if not lines:
+            return
+        guarded = set(lines._item_tracking_place_lots().ids)
+        lines = lines.filtered(lambda ml: ml.lot_id.id in guarded)
         if not lines:
             return
         lines._item_tracking_lock_serials()

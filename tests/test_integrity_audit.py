@@ -102,6 +102,28 @@ class TestIntegrityAudit(ItemTrackingCommon):
         wizard = self.env["stock.lot.merge"].browse(action["res_id"])
         self.assertEqual(wizard.lot_ids, self.sn1 | dup | wide)
 
+    def test_duplicates_compared_by_the_guarantee_key(self):
+        """Left out of the guarantee (no key) before the add-on: `straße` and a number with a
+        zero-width space are `STRASSE` by the guarantee's key, which SQL's `lower` and
+        `normalize` alone don't see."""
+        kept = self._create_lot(self.product_serial, "AUD-STRASSE")
+        sharp = self._create_lot(self.product_serial, "AUD-SHARP-X")
+        hidden = self._create_lot(self.product_serial, "AUD-HIDDEN-X")
+        self._sql(
+            "UPDATE stock_lot SET name = %s, name_key = NULL WHERE id = %s", "aud-stra\u00dfe", sharp.id
+        )
+        self._sql(
+            "UPDATE stock_lot SET name = %s, name_key = NULL WHERE id = %s",
+            "AUD-\u200bSTRASSE",
+            hidden.id,
+        )
+        issues = self._run()
+        self.assertEqual(issues.lot_id, kept | sharp | hidden)
+        self.assertEqual(len(set(issues.mapped("group_key"))), 1)
+        self.assertEqual(issues[0]._get_group_lots(), kept | sharp | hidden)
+        issue = issues.filtered(lambda i: i.lot_id == sharp)
+        self.assertIn("AUD-STRASSE", issue.description)
+
     def test_duplicates_other_company_not_conflicting(self):
         company_b = self.env["res.company"].create({"name": "Audit B"})
         self.product_plain.company_id = False

@@ -101,7 +101,13 @@ class TestSerialRace(TransactionCase):
                         lots,
                     )
                 )
-            for table in ("stock_valuation_layer", "stock_move_line", "stock_move", "stock_quant"):
+            for table in (
+                "stock_valuation_layer",
+                "stock_move_line",
+                "stock_move",
+                "stock_scrap",
+                "stock_quant",
+            ):
                 cr.execute(
                     SQL(
                         "DELETE FROM %s WHERE product_id = ANY(%s)", SQL.identifier(table), products
@@ -467,3 +473,46 @@ class TestSerialRace(TransactionCase):
                 sorted([self.ids["stock"], self.ids["stock2"]]),
                 "vanilla: the serial on hand in two warehouses",
             )
+
+    def _delivery_and_scrap_race(self, product_key):
+        """The one serial on hand, reserved and picked on a delivery, is delivered and
+        scrapped (`do_scrap`, past the scrap's own availability check) at the same moment;
+        yield per run (outcomes, attempts, serial name, [(quantity, reserved)] of its quants
+        in stock)."""
+        for run in range(RUNS):
+            name = f"RACE-GONE-{product_key}-{run}"
+            delivery = self._new_delivery(product_key)
+            lot = self._new_serial_on_hand(product_key, name)
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, api.SUPERUSER_ID, {"tracking_disable": True})
+                picking = env["stock.picking"].browse(delivery)
+                picking.action_assign()
+                picking.move_ids.picked = True
+                scrap = env["stock.scrap"].create(
+                    {
+                        "product_id": self.ids[product_key],
+                        "lot_id": lot,
+                        "scrap_qty": 1,
+                        "location_id": self.ids["stock"],
+                    }
+                )
+                scrap_id = scrap.id
+
+            def do_scrap(env, scrap_id=scrap_id):
+                env["stock.scrap"].browse(scrap_id).do_scrap()
+
+            outcomes, attempts = self._race(self._validate(delivery), do_scrap)
+            yield outcomes, attempts, name, self._state(lot)[1]
+
+    def test_serial_delivered_and_scrapped_at_once(self):
+        for outcomes, attempts, name, quants in self._delivery_and_scrap_race("coded"):
+            self.assertIsNone(outcomes[0])
+            self.assertIsInstance(outcomes[1], UserError)
+            self.assertIn(name, str(outcomes[1]))
+            self.assertEqual(attempts, [1, 2], "refused after a retry with a fresh snapshot")
+            self.assertFalse([q for q in quants if q[0]], "gone once: no negative quant")
+
+    def test_serial_delivered_and_scrapped_at_once_vanilla(self):
+        for outcomes, _attempts, _name, quants in self._delivery_and_scrap_race("plain"):
+            self.assertEqual(outcomes, [None, None])
+            self.assertIn(-1.0, [q[0] for q in quants], "vanilla: delivered and scrapped")

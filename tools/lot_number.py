@@ -5,11 +5,15 @@ cleans the number with `check_lot_number` and compares numbers by `lot_number_ke
 """
 
 import unicodedata
+from functools import lru_cache
 
 MAX_LENGTH = 128
 # Never part of a number: control (Cc: tab, newline...), format (Cf: zero-width space and
 # joiners, BOM, bidi marks), surrogates, private use, unassigned, line/paragraph separators.
 _REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+# Numbers up to this length are cached (a few MB at most), longer ones computed each time.
+_CACHED_LENGTH = 2 * MAX_LENGTH
 
 EMPTY = "empty"
 TOO_LONG = "too_long"
@@ -27,6 +31,14 @@ def check_lot_number(text):
     """
     if not isinstance(text, str):
         return None, EMPTY
+    if len(text) > _CACHED_LENGTH:
+        return _check_lot_number.__wrapped__(text)
+    return _check_lot_number(text)
+
+
+@lru_cache(maxsize=65536)
+def _check_lot_number(text):
+    # Cached: one validation asks for the same numbers several times (pure function).
     text = text.strip()
     if not text:
         return None, EMPTY
@@ -46,9 +58,18 @@ def lot_number_key(text):
     characters) gets the key of its visible characters."""
     if not text:
         return ""
+    text = str(text)
+    if len(text) > _CACHED_LENGTH:
+        return _lot_number_key.__wrapped__(text)
+    return _lot_number_key(text)
+
+
+@lru_cache(maxsize=65536)
+def _lot_number_key(text):
+    # Cached: one validation asks for the same keys several times (pure function).
     visible = "".join(
         " " if unicodedata.category(ch) == "Zs" or ch in "\t\r\n" else ch
-        for ch in str(text)
+        for ch in text
         if ch in "\t\r\n" or unicodedata.category(ch) not in _REFUSED_CATEGORIES
     ).strip()
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", visible).casefold())
