@@ -304,7 +304,11 @@ class StockLot(models.Model):
             raise ValidationError(self._item_tracking_bad_numbers_message(bad))
 
     def _item_tracking_coded_lots(self):
-        return self.filtered(lambda lot: lot.product_id.product_tmpl_id.item_tracking_code_id)
+        products = self.product_id
+        coded = products.filtered(lambda product: product.product_tmpl_id.item_tracking_code_id)
+        if coded == products:
+            return self
+        return self.filtered(lambda lot: lot.product_id in coded)
 
     # ------------------------------------------------------------------
     # Clean numbers
