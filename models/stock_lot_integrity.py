@@ -391,13 +391,18 @@ class StockLot(models.Model):
             names[product_id, vals.get("company_id") or False].append(clean)
         if bad:
             raise UserError(self._item_tracking_bad_numbers_message([b[0] for b in bad], dict(bad)))
-        by_product = defaultdict(list)
-        for (product_id, _company), product_names in names.items():
-            by_product[product_id] += product_names
-        for product_id, product_names in by_product.items():
-            self._item_tracking_check_no_repeats(
-                product_names, self.env["product.product"].browse(product_id).display_name
-            )
+        # Odoo's company rule: lots of two companies may share a number, a lot without
+        # company conflicts with every company's.
+        by_product = defaultdict(dict)
+        for (product_id, company), product_names in names.items():
+            by_product[product_id][company] = product_names
+        for product_id, companies in by_product.items():
+            label = self.env["product.product"].browse(product_id).display_name
+            shared = companies.get(False, [])
+            for company, product_names in companies.items():
+                self._item_tracking_check_no_repeats(
+                    product_names + (shared if company else []), label
+                )
         return vals_list
 
     # ------------------------------------------------------------------
@@ -470,22 +475,9 @@ class StockLot(models.Model):
         named = [vals for vals in vals_list if f", {vals.get('name_key')}, " in detail]
         products = self.env["product.product"].sudo()
         default_product = self.env.context.get("default_product_id")
-        return ValidationError(
-            self.env._(
-                "The combination of lot/serial number and product must be unique within a "
-                "company including when no company is defined.\nThe following combinations "
-                "contain duplicates:\n%(error_lines)s",
-                error_lines="\n".join(
-                    self.env._(
-                        " - Product: %(product)s, Lot/Serial Number: %(lot)s",
-                        product=products.browse(
-                            vals.get("product_id") or default_product
-                        ).display_name,
-                        lot=vals.get("name"),
-                    )
-                    for vals in named or vals_list
-                ),
-            )
+        return self._item_tracking_duplicates_error(
+            (products.browse(vals.get("product_id") or default_product), vals.get("name"))
+            for vals in named or vals_list
         )
 
     def write(self, vals):
@@ -542,9 +534,7 @@ class StockLot(models.Model):
     def _item_tracking_name_keys(self):
         """{lot id: the number as the database compares it} (see the module's docstring)."""
         coded = set(self.sudo()._item_tracking_coded_lots().ids)
-        return {
-            lot.id: lot_number_key(lot.name) if lot.id in coded else lot.name for lot in self
-        }
+        return {lot.id: lot_number_key(lot.name) if lot.id in coded else lot.name for lot in self}
 
     def _item_tracking_set_name_keys(self, keyed_only=False):
         """Write the keys of these lots in SQL (after the ORM, whose Python checks spoke
@@ -581,6 +571,13 @@ class StockLot(models.Model):
     def _item_tracking_name_key_error(self, lots, keys, exc):
         detail = exc.diag.message_detail or ""
         named = lots.filtered(lambda lot: f", {keys[lot.id]}, " in detail) or lots
+        return self._item_tracking_duplicates_error(
+            (lot.sudo().product_id, lot.name) for lot in named
+        )
+
+    @api.model
+    def _item_tracking_duplicates_error(self, pairs):
+        """Odoo's own ValidationError for duplicate numbers, from (product, number) pairs."""
         return ValidationError(
             self.env._(
                 "The combination of lot/serial number and product must be unique within a "
@@ -589,10 +586,10 @@ class StockLot(models.Model):
                 error_lines="\n".join(
                     self.env._(
                         " - Product: %(product)s, Lot/Serial Number: %(lot)s",
-                        product=lot.sudo().product_id.display_name,
-                        lot=lot.name,
+                        product=product.display_name,
+                        lot=name,
                     )
-                    for lot in named
+                    for product, name in pairs
                 ),
             )
         )

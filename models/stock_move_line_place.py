@@ -97,9 +97,11 @@ class StockMoveLine(models.Model):
         wrote through the ORM (its `write_date` is the transaction's timestamp, e.g. the
         status a validation has just given it)."""
         now = self.env.cr.now()
-        lot_ids = self._item_tracking_place_lots(lots).filtered(
-            lambda lot: lot.create_date != now and lot.write_date != now
-        ).ids
+        lot_ids = (
+            self._item_tracking_place_lots(lots)
+            .filtered(lambda lot: lot.create_date != now and lot.write_date != now)
+            .ids
+        )
         if not lot_ids:
             return
         self.env.cr.execute(

@@ -110,7 +110,9 @@ class TestIntegrityAudit(ItemTrackingCommon):
         sharp = self._create_lot(self.product_serial, "AUD-SHARP-X")
         hidden = self._create_lot(self.product_serial, "AUD-HIDDEN-X")
         self._sql(
-            "UPDATE stock_lot SET name = %s, name_key = NULL WHERE id = %s", "aud-stra\u00dfe", sharp.id
+            "UPDATE stock_lot SET name = %s, name_key = NULL WHERE id = %s",
+            "aud-stra\u00dfe",
+            sharp.id,
         )
         self._sql(
             "UPDATE stock_lot SET name = %s, name_key = NULL WHERE id = %s",

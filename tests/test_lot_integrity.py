@@ -263,6 +263,29 @@ class TestCleanNumbers(LotIntegrityCommon):
             )
         self.assertFalse(self._lots(self.product_serial))
 
+    def test_batch_of_one_number_for_two_companies(self):
+        """Odoo's company rule holds within one batch too: one number for two companies is
+        two lots; with a lot without company it is a repeat."""
+        lots = self.env["stock.lot"].create(
+            [
+                {"name": "MC-1", "product_id": self.product_serial.id, "company_id": company.id}
+                for company in (self.env.company, self.company_b)
+            ]
+        )
+        self.assertEqual(lots.company_id, self.env.company | self.company_b)
+        self.assertEqual(set(lots.mapped("name_key")), {"mc-1"})
+        with self.assertRefused("MC-2 = mc-2|mc-2 = MC-2"):
+            self.env["stock.lot"].create(
+                [
+                    {"name": "MC-2", "product_id": self.product_serial.id, "company_id": False},
+                    {
+                        "name": "mc-2",
+                        "product_id": self.product_serial.id,
+                        "company_id": self.company_b.id,
+                    },
+                ]
+            )
+
     def test_bad_batch_names_all(self):
         with self.assertRefused(r"'A\\u200b1'.*'B\\t2'.*''"):
             self.env["stock.lot"].create(
