@@ -412,6 +412,11 @@ class StockLot(models.Model):
     def create(self, vals_list):
         if not self.env.su and any("name_key" in vals for vals in vals_list):
             raise UserError(self.env._("The number key of a lot/serial number is computed."))
+        if "default_name_key" in self.env.context:
+            # The key is the add-on's to give (a context default would reach the INSERT).
+            context = dict(self.env.context)
+            del context["default_name_key"]
+            self = self.with_env(self.env(context=context))
         vals_list = self._item_tracking_clean_create_vals(vals_list)
         vals_list = self._item_tracking_prefill_name_keys(vals_list)
         try:

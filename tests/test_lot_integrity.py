@@ -341,6 +341,57 @@ class TestCleanNumbers(LotIntegrityCommon):
         self.assertEqual(lot_ids[0], lot.id)
         self.assertEqual(len(self._lots(self.product_serial)), 2)
 
+    def test_key_written_with_the_lot_whatever_the_context(self):
+        """The key given with the INSERT is the add-on's: a `default_name_key` or other
+        context keys sent over RPC by the lowest user don't set it, nor let a case variant
+        of an existing number through; `load` can't name it either."""
+        self._create_lot(self.product_serial, "CTX-1")
+        hostile = {
+            "default_name_key": "garbage",
+            "tracking_disable": True,
+            "install_mode": True,
+            "import_file": True,
+        }
+        Lot = self.env["stock.lot"].with_user(self.lowest_user).with_context(**hostile)
+        lot = Lot.create({"name": " Ctx-2 ", "product_id": self.product_serial.id})
+        self.assertEqual(lot.sudo().name_key, "ctx-2")
+        with self.assertRefused("CTX-1", ValidationError):
+            Lot.with_context(default_name_key="ctx-1").create(
+                {"name": "ctx-1", "product_id": self.product_serial.id}
+            )
+        result = Lot.load(
+            ["name", "product_id/.id", "name_key"], [["CTX-3", self.product_serial.id, "x"]]
+        )
+        self.assertFalse(result["ids"])
+        self.assertEqual(len(self._lots(self.product_serial)), 2)
+
+    def test_other_company_user_shares_a_number_but_not_a_shared_lot(self):
+        """A stock user of another company creates a number the first company holds (lots of
+        two companies may share it, also in one batch with his own), not a lot without
+        company with it (it would conflict with the first company's lot he can't see)."""
+        self._create_lot(self.product_serial, "OC-1", company_id=self.env.company.id)
+        user_b = new_test_user(
+            self.env,
+            "sit_lot_company_b",
+            groups="stock.group_stock_user,stock.group_production_lot",
+            company_id=self.company_b.id,
+            company_ids=[self.company_b.id],
+        )
+        Lot = self.env["stock.lot"].with_user(user_b).with_company(self.company_b)
+        lots = Lot.create(
+            [
+                {
+                    "name": name,
+                    "product_id": self.product_serial.id,
+                    "company_id": self.company_b.id,
+                }
+                for name in (" oc-1", "OC-2")
+            ]
+        )
+        self.assertEqual(lots.sudo().mapped("name_key"), ["oc-1", "oc-2"])
+        with self.assertRefused("OC-1", ValidationError):
+            Lot.create({"name": "Oc-1", "product_id": self.product_serial.id, "company_id": False})
+
     def test_form_and_lowest_user(self):
         form = Form(self.env["stock.lot"].with_user(self.lowest_user))
         form.product_id = self.product_serial
