@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class ResCompany(models.Model):
@@ -99,3 +100,29 @@ class ResCompany(models.Model):
     def _get_item_tracking_reject_locations(self):
         """The rejection locations of every company (stock there is not on hand)."""
         return self.sudo().search([]).item_tracking_reject_location_id
+
+    @api.model
+    def _get_item_tracking_reject_location_ids(self, locations):
+        """The ids of `locations` that are a company's rejection location, told by the
+        locations' own companies (the ORM has them at hand when it has the locations); a
+        search only for internal locations without company."""
+        rejects = {
+            location.id
+            for location in locations.sudo()
+            if location.company_id.active
+            and location.company_id.item_tracking_reject_location_id == location
+        }
+        loose = locations.filtered(
+            lambda location: not location.company_id and location.usage == "internal"
+        )
+        if loose:
+            rejects |= set(self._get_item_tracking_reject_locations().ids) & set(loose.ids)
+        return rejects
+
+    @api.model
+    def _item_tracking_reject_locations_sql(self):
+        """The rejection locations of every company, as an SQL subquery (ids)."""
+        return SQL(
+            "SELECT item_tracking_reject_location_id FROM res_company"
+            " WHERE active AND item_tracking_reject_location_id IS NOT NULL"
+        )

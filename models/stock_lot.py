@@ -34,6 +34,13 @@ MAINTENANCE_STATUSES = [
 LOCKED_FIELDS = ("name", "product_id", "company_id")
 # Recorded by stock operations only, never typed (by anyone): the add-on writes them as
 # superuser (`_item_tracking_write`); any other write or create is refused.
+# Plain columns of the add-on's own writes (`_item_tracking_write`), with their SQL type:
+# nothing stored depends on them but the maintenance status, written with the warranty date.
+STORED_DIRECTLY = {
+    "tracking_status": "varchar",
+    "warranty_date": "date",
+    "maintenance_status": "varchar",
+}
 RECORDED_FIELDS = (
     "tracking_status",
     "maintenance_status",
@@ -515,38 +522,84 @@ class StockLot(models.Model):
     def _item_tracking_write(self, vals_by_key):
         """The add-on's own writes of recorded data: {(company id, values items): lot ids},
         as superuser, without chatter message per lot (the operation records the change).
-        Values without company: one ORM write per distinct values. The company-dependent
-        sources: all groups in one UPDATE (`_item_tracking_write_sources`), since each
-        finished serial of a mass production has a production of its own."""
-        Lot = self.sudo().with_context(tracking_disable=True)
-        groups = []
+        Values without company: the status and the warranty date (with the maintenance
+        status it gives); with a company: the company-dependent sources. Everything in one
+        UPDATE (`_item_tracking_update_rows`), each lot's row written once (once more per
+        repetition of a lot that gets values of several companies at once): each row
+        written is a new row version through every index of `stock_lot`, and each finished
+        serial of a mass production has a production of its own."""
+        Lot = self.sudo()
+        per_lot, rows = defaultdict(dict), []
         for (company_id, items), lot_ids in vals_by_key.items():
             if company_id:
-                groups.append((company_id, dict(items), lot_ids))
+                values = {fname: Lot._item_tracking_source_json(fname, v) for fname, v in items}
+                rows.extend((lot_id, str(company_id), values) for lot_id in lot_ids)
             else:
-                Lot.browse(lot_ids).write(dict(items))
-        if groups:
-            Lot._item_tracking_write_sources(groups)
-
-    @api.model
-    def _item_tracking_write_sources(self, groups):
-        """Write company-dependent sources, `groups` = [(company id, {field: value}, lot
-        ids)], in one statement (one more per repetition of a lot, if a lot gets values of
-        several companies at once)."""
-        fnames = sorted({fname for _company, vals, _lots in groups for fname in vals})
-        self.flush_model(fnames)
-        rows = []
-        for company_id, vals, lot_ids in groups:
-            values = {fname: self._item_tracking_source_json(fname, vals[fname]) for fname in vals}
-            rows.extend((lot_id, str(company_id), values) for lot_id in lot_ids)
+                for lot_id in lot_ids:
+                    per_lot[lot_id].update(items)
+        if "warranty_date" in {fname for values in per_lot.values() for fname in values}:
+            today = fields.Date.context_today(self)
+            for lot in Lot.browse(per_lot):
+                values = per_lot[lot.id]
+                if "warranty_date" in values:
+                    values["maintenance_status"] = self._get_maintenance_status(
+                        fields.Date.to_date(values["warranty_date"]), lot.amc_expiry_date, today
+                    )
+        for lot_id, values in per_lot.items():
+            rows.append(
+                (
+                    lot_id,
+                    None,
+                    {
+                        fname: Lot._item_tracking_column_text(fname, v)
+                        for fname, v in values.items()
+                    },
+                )
+            )
+        if not rows:
+            return
+        fnames = sorted({fname for _lot, _company, values in rows for fname in values})
+        unknown = set(fnames) - set(SOURCE_FIELDS) - set(STORED_DIRECTLY)
+        if unknown:
+            raise ValueError(f"stock.lot fields not written directly: {sorted(unknown)}")
+        Lot.flush_model([*fnames, "write_date", "write_uid"])
+        # Rows of one lot are merged (a plain value and one company's sources) and each
+        # round of the UPDATE names a lot once.
+        merged = {}
+        rest = []
+        for lot_id, company, values in rows:
+            key = merged.get(lot_id)
+            if key is None:
+                merged[lot_id] = [lot_id, company, dict(values)]
+            elif company is None or key[1] is None or key[1] == company:
+                key[2].update(values)
+                key[1] = key[1] or company
+            else:
+                rest.append((lot_id, company, values))
+        rows = [tuple(row) for row in merged.values()]
+        rows_written = rows + rest
         while rows:
-            seen, batch, rest = set(), [], []
-            for row in rows:
-                (rest if row[0] in seen else batch).append(row)
+            Lot._item_tracking_update_rows(fnames, rows)
+            seen, rows, later = set(), [], []
+            for row in rest:
+                (later if row[0] in seen else rows).append(row)
                 seen.add(row[0])
-            self._item_tracking_update_sources(fnames, batch)
-            rows = rest
-        self.invalidate_model(fnames)
+            rest = later
+        # The cache gets what was written (reading it back would fetch every column of
+        # the lots, 1,000 lots a query); the company-dependent sources are read again.
+        Lot.invalidate_model([fname for fname in fnames if fname not in STORED_DIRECTLY])
+        written = Lot.browse({lot_id for lot_id, _company, _values in rows_written})
+        cache = self.env.cache
+        cache.update(written, Lot._fields["write_date"], [self.env.cr.now()] * len(written))
+        cache.update(written, Lot._fields["write_uid"], [self.env.uid] * len(written))
+        for fname in STORED_DIRECTLY:
+            field = Lot._fields[fname]
+            lots = [lot_id for lot_id, values in per_lot.items() if fname in values]
+            cache.update(
+                Lot.browse(lots),
+                field,
+                [field.convert_to_cache(per_lot[lot_id][fname], Lot) for lot_id in lots],
+            )
 
     def _item_tracking_source_json(self, fname, value):
         """The JSON text stored for `value` in the company-dependent column `fname`, None to
@@ -557,28 +610,50 @@ class StockLot(models.Model):
             value = fields.Datetime.to_string(fields.Datetime.to_datetime(value))
         return json.dumps(value) if value else None
 
-    def _item_tracking_update_sources(self, fnames, rows):
-        """One UPDATE for `rows` [(lot id, company key, {field: JSON text or None})], each
-        lot once: a field a row doesn't name keeps its value."""
-        assignments = []
+    def _item_tracking_column_text(self, fname, value):
+        """The text of `value` for the plain column `fname` (None for no value)."""
+        field = self._fields[fname]
+        value = field.convert_to_write(field.convert_to_cache(value, self), self)
+        if field.type == "date" and value:
+            value = fields.Date.to_string(fields.Date.to_date(value))
+        return str(value) if value else None
+
+    def _item_tracking_update_rows(self, fnames, rows):
+        """One UPDATE for `rows` [(lot id, company key or None, {field: text or None})], each
+        lot once: a field a row doesn't name keeps its value; a company-dependent field
+        (JSON text) is set or removed for the row's company only."""
+        assignments = [
+            SQL("write_date = %s", self.env.cr.now()),
+            SQL("write_uid = %s", self.env.uid),
+        ]
         arrays = [[row[0] for row in rows], [row[1] for row in rows]]
         columns = ["lot_id", "company"]
+        types = ["int4[]", "text[]"]
         for index, fname in enumerate(fnames):
-            assignments.append(
-                SQL(
+            names = {
+                "f": SQL.identifier(fname),
+                "s": SQL.identifier(f"s{index}"),
+                "v": SQL.identifier(f"v{index}"),
+            }
+            if fname in STORED_DIRECTLY:
+                assignment = SQL(
+                    "%(f)s = CASE WHEN v.%(s)s THEN v.%(v)s::%(type)s ELSE lot.%(f)s END",
+                    type=SQL(STORED_DIRECTLY[fname]),
+                    **names,
+                )
+            else:
+                assignment = SQL(
                     "%(f)s = CASE WHEN NOT v.%(s)s THEN lot.%(f)s"
                     " WHEN v.%(v)s IS NULL THEN lot.%(f)s - v.company"
                     " ELSE COALESCE(lot.%(f)s, '{}'::jsonb)"
                     " || jsonb_build_object(v.company, v.%(v)s::jsonb) END",
-                    f=SQL.identifier(fname),
-                    s=SQL.identifier(f"s{index}"),
-                    v=SQL.identifier(f"v{index}"),
+                    **names,
                 )
-            )
+            assignments.append(assignment)
             arrays.append([fname in row[2] for row in rows])
             arrays.append([row[2].get(fname) for row in rows])
             columns += [f"s{index}", f"v{index}"]
-        types = ["int4[]", "text[]"] + ["bool[]", "text[]"] * len(fnames)
+            types += ["bool[]", "text[]"]
         self.env.cr.execute(
             SQL(
                 "UPDATE stock_lot lot SET %s FROM unnest(%s) AS v(%s) WHERE lot.id = v.lot_id",
@@ -911,9 +986,8 @@ class StockLot(models.Model):
         for move in moves:
             by_lot[move["lot_id"]].append(move)
         lots = self.browse(by_lot).sudo()
-        on_hand = lots._get_item_tracking_on_hand()
-        # What replay needs of the current sources, per company (read once per company).
-        current_by_company = lots._get_item_tracking_current_sources(
+        # What replay needs of the current sources, per company, and the stock on hand.
+        current_by_company, on_hand = lots._get_item_tracking_lot_state(
             {move["company_id"] for move in moves}
         )
         statuses, sources, logs = {}, {}, []
@@ -941,15 +1015,22 @@ class StockLot(models.Model):
                 if changed:
                     sources[lot.id, company] = changed
             logs += [self._item_tracking_log_vals(lot, *change) for change in changes]
-        self._item_tracking_store(statuses, sources, logs)
-        self._item_tracking_set_warranty_dates(moves)
+        self._item_tracking_store(
+            statuses, sources, logs, self._get_item_tracking_warranty_dates(moves)
+        )
 
     @api.model
     def _item_tracking_set_warranty_dates(self, moves):
         """Set the warranty date of the numbers that the done `moves` (see
         `stock.move.line._get_item_tracking_lot_moves`) delivered to a customer (R001-18,
-        R001-19): the date entered on the line when the item tracking code asks for a manual
-        date, else the code's formula applied to the delivery date. One write per date."""
+        R001-19), in one statement."""
+        self._item_tracking_store({}, {}, [], self._get_item_tracking_warranty_dates(moves))
+
+    @api.model
+    def _get_item_tracking_warranty_dates(self, moves):
+        """{lot id: warranty date} of the numbers that the done `moves` delivered to a
+        customer and whose date changes: the date entered on the line when the item tracking
+        code asks for a manual date, else the code's formula applied to the delivery date."""
         Product = self.env["product.product"].sudo()
         dates = {}
         for move in moves:
@@ -967,36 +1048,50 @@ class StockLot(models.Model):
                 )
             if date:
                 dates[move["lot_id"]] = date
-        lots_by_date = defaultdict(list)
-        for lot in self.sudo().browse(dates):
-            if lot.warranty_date != dates[lot.id]:
-                lots_by_date[dates[lot.id]].append(lot.id)
-        self._item_tracking_write(
-            {(False, (("warranty_date", date),)): lot_ids for date, lot_ids in lots_by_date.items()}
-        )
+        return {
+            lot.id: dates[lot.id]
+            for lot in self.sudo().browse(dates)
+            if lot.warranty_date != dates[lot.id]
+        }
 
-    def _get_item_tracking_current_sources(self, companies):
-        """{company id: {lot id: {supplier_id, production_id}}}: what `replay` needs of the
-        lots' current sources, in one query whatever the number of lots (reading the
-        company-dependent fields through the ORM fetches them 1,000 lots at a time)."""
+    def _get_item_tracking_lot_state(self, companies):
+        """({company id: {lot id: {supplier_id, production_id}}}, {lot id: quantity on
+        hand}): what `replay` needs of the lots' current sources, and their stock in
+        internal and transit locations (rejection locations excluded), in one query whatever
+        the number of lots (reading the company-dependent fields through the ORM fetches
+        them 1,000 lots at a time)."""
         self.flush_recordset(["supplier_id", "production_id"])
+        self.env["stock.quant"].flush_model(["lot_id", "location_id", "quantity"])
+        Company = self.env["res.company"]
+        Company.flush_model(["active", "item_tracking_reject_location_id"])
         self.env.cr.execute(
             SQL(
                 """SELECT lot.id, c.id, (lot.supplier_id->>c.id::text)::int,
-                          (lot.production_id->>c.id::text)::int
-                     FROM stock_lot lot, unnest(%s::int4[]) AS c(id)
-                    WHERE lot.id = ANY(%s)""",
-                list(companies),
-                self.ids,
+                          (lot.production_id->>c.id::text)::int, stock.quantity
+                     FROM stock_lot lot
+               CROSS JOIN unnest(%(companies)s::int4[]) AS c(id)
+                LEFT JOIN (SELECT q.lot_id, SUM(q.quantity) AS quantity
+                             FROM stock_quant q
+                             JOIN stock_location loc ON loc.id = q.location_id
+                            WHERE q.lot_id = ANY(%(lots)s) AND loc.usage IN %(usages)s
+                              AND q.location_id NOT IN (%(rejects)s)
+                         GROUP BY q.lot_id) stock ON stock.lot_id = lot.id
+                    WHERE lot.id = ANY(%(lots)s)""",
+                companies=list(companies),
+                lots=self.ids,
+                usages=STOCK_USAGES,
+                rejects=Company._item_tracking_reject_locations_sql(),
             )
         )
         current = {company: {} for company in companies}
-        for lot_id, company, supplier, production in self.env.cr.fetchall():
+        on_hand = {}
+        for lot_id, company, supplier, production, quantity in self.env.cr.fetchall():
             current[company][lot_id] = {
                 "supplier_id": supplier or False,
                 "production_id": production or False,
             }
-        return current
+            on_hand[lot_id] = quantity or 0.0
+        return current, on_hand
 
     def _item_tracking_recompute(self):
         """Redo the status and sources of these lots from their whole history (after an edit
@@ -1049,37 +1144,24 @@ class StockLot(models.Model):
         return {lot_id: set(companies) for lot_id, companies in self.env.cr.fetchall()}
 
     @api.model
-    def _item_tracking_store(self, statuses, sources, logs):
-        """Write the new statuses {lot id: status} and sources {(lot id, company id):
-        values}, and insert the log entries, batched: one write per distinct company and
-        values, one insert of all the log entries, whatever the number of lots."""
+    def _item_tracking_store(self, statuses, sources, logs, warranty_dates=None):
+        """Write the new statuses {lot id: status}, warranty dates {lot id: date} and
+        sources {(lot id, company id): values}, and insert the log entries, batched: one
+        UPDATE for the lots (`_item_tracking_write`), one insert of all the log entries,
+        whatever the number of lots."""
         vals_by_key = defaultdict(list)
-        for lot_id, status in statuses.items():
-            vals_by_key[False, (("tracking_status", status),)].append(lot_id)
+        warranty_dates = warranty_dates or {}
+        for lot_id in statuses.keys() | warranty_dates.keys():
+            items = []
+            if lot_id in statuses:
+                items.append(("tracking_status", statuses[lot_id]))
+            if lot_id in warranty_dates:
+                items.append(("warranty_date", warranty_dates[lot_id]))
+            vals_by_key[False, tuple(items)].append(lot_id)
         for (lot_id, company), values in sources.items():
             vals_by_key[company, tuple(sorted(values.items()))].append(lot_id)
         self._item_tracking_write(vals_by_key)
         self.env["stock.lot.status.log"].sudo()._create_status_logs(logs)
-
-    def _get_item_tracking_on_hand(self):
-        """{lot id: quantity on hand}: internal and transit locations, rejection locations
-        excluded (one query)."""
-        self.env["stock.quant"].flush_model(["lot_id", "location_id", "quantity"])
-        rejects = self.env["res.company"]._get_item_tracking_reject_locations()
-        self.env.cr.execute(
-            SQL(
-                """SELECT q.lot_id, SUM(q.quantity)
-                     FROM stock_quant q
-                     JOIN stock_location loc ON loc.id = q.location_id
-                    WHERE q.lot_id = ANY(%(lots)s) AND loc.usage IN %(usages)s
-                      AND NOT q.location_id = ANY(%(rejects)s)
-                 GROUP BY q.lot_id""",
-                lots=self.ids,
-                usages=STOCK_USAGES,
-                rejects=rejects.ids,
-            )
-        )
-        return dict(self.env.cr.fetchall())
 
     def _read_item_tracking_history(self):
         """{lot id: [move]}: every done move line of these lots, oldest first, as the moves

@@ -37,6 +37,19 @@ NAME_KEY_FALLBACK_INDEXES = ("stock_lot_name_key_company_uniq", "stock_lot_name_
 NAME_KEY_CONSTRAINTS = (NAME_KEY_EXCLUSION, *NAME_KEY_FALLBACK_INDEXES)
 
 
+def _existing(records):
+    """The records of `records` that exist: those the ORM holds in its cache (read or
+    created by this transaction; deleting a record evicts it) without a query, the
+    others checked by `exists()` (ids a caller gave may name nothing)."""
+    unknown = records.browse(
+        records.env.cache.get_missing_ids(records, records._fields["create_date"])
+    )
+    if not unknown:
+        return records
+    missing = set(unknown._ids) - set(unknown.exists()._ids)
+    return records.browse(record_id for record_id in records._ids if record_id not in missing)
+
+
 class StockLot(models.Model):
     _inherit = "stock.lot"
 
@@ -349,12 +362,14 @@ class StockLot(models.Model):
         return cleaned
 
     @api.model
-    def _item_tracking_check_no_repeats(self, numbers, label=None):
+    def _item_tracking_check_no_repeats(self, numbers, product=None):
+        """Refuse `numbers` (of `product`, named in the message) that repeat a number."""
         groups = defaultdict(list)
         for number in numbers:
             groups[lot_number_key(number)].append(number)
         repeated = [names for names in groups.values() if len(names) > 1]
         if repeated:
+            label = product.display_name if product else ""
             raise UserError(
                 self.env._(
                     "These lot/serial numbers are given more than once%(product)s: %(numbers)s",
@@ -365,7 +380,7 @@ class StockLot(models.Model):
 
     @api.model
     def _item_tracking_coded_products(self, product_ids):
-        products = self.env["product.product"].sudo().browse(product_ids).exists()
+        products = _existing(self.env["product.product"].sudo().browse(product_ids))
         return products.filtered(lambda p: p.product_tmpl_id.item_tracking_code_id)
 
     @api.model
@@ -397,11 +412,11 @@ class StockLot(models.Model):
         for (product_id, company), product_names in names.items():
             by_product[product_id][company] = product_names
         for product_id, companies in by_product.items():
-            label = self.env["product.product"].browse(product_id).display_name
+            product = self.env["product.product"].browse(product_id)
             shared = companies.get(False, [])
             for company, product_names in companies.items():
                 self._item_tracking_check_no_repeats(
-                    product_names + (shared if company else []), label
+                    product_names + (shared if company else []), product
                 )
         return vals_list
 
@@ -546,7 +561,7 @@ class StockLot(models.Model):
         first). A number that another transaction committed at the same moment is refused
         here by the database, turned into Odoo's ValidationError naming the number.
         `keyed_only`: leave the lots without key (duplicates of before) without."""
-        lots = self.exists()
+        lots = _existing(self)
         keys = lots._item_tracking_name_keys()
         # Those written with their key (`_item_tracking_prefill_name_keys`) are left alone.
         lots = lots.filtered(lambda lot: lot.name_key != keys[lot.id])

@@ -142,8 +142,14 @@ class StockMoveLine(models.Model):
     def _action_done(self):
         self._check_item_tracking_rules()
         res = super()._action_done()
-        self.env["stock.lot"]._item_tracking_update_from_lines(self.exists())
+        # Odoo deletes the lines it had nothing to do for.
+        self._item_tracking_after_done(self.exists())
         return res
+
+    def _item_tracking_after_done(self, done):
+        """What the add-on does once Odoo has done `done` (the lines of `_action_done` that
+        are left): the lots' upkeep here, the place rules in `stock_move_line_place`."""
+        self.env["stock.lot"]._item_tracking_update_from_lines(done)
 
     def _check_done_warranty_access(self, value):
         """The warranty date of a done line was recorded by the delivery; only Item Tracking
@@ -345,24 +351,14 @@ class StockMoveLine(models.Model):
         """R000-07: a finished serial planned on an order in process comes into stock only as
         the finished product of that order (nothing receives, produces or re-lots it
         meanwhile)."""
-        lot_ids = {fact["lot_id"] for fact in facts if fact["lot_id"]}
-        if not lot_ids:
-            return []
-        planned = dict(
-            self.env["mrp.production.serial"]
-            .sudo()
-            .search_fetch([("lot_id", "in", list(lot_ids))], ["lot_id", "production_id"])
-            .mapped(lambda serial: (serial.lot_id.id, serial.production_id.id))
-        )
-        if not planned:
-            return []
         return [
             fact
             for fact in facts
-            if fact["lot_id"] in planned
+            if fact["planned_production_id"]
             and not (
                 fact["source_usage"] == "production"
-                and self.browse(fact["id"]).move_id.production_id.id == planned[fact["lot_id"]]
+                and self.browse(fact["id"]).move_id.production_id.id
+                == fact["planned_production_id"]
             )
         ]
 
@@ -498,6 +494,7 @@ class StockMoveLine(models.Model):
         self.env["stock.lot"].flush_model(
             ["name", "product_id", "company_id", "blocked", "expiration_date"]
         )
+        self.env["mrp.production.serial"].flush_model(["lot_id", "production_id"])
         self.env.cr.execute(
             SQL(
                 """
@@ -520,10 +517,13 @@ class StockMoveLine(models.Model):
                        COALESCE(lot.blocked, named.blocked, FALSE) AS blocked,
                        COALESCE(lot.expiration_date, named.expiration_date)
                            AS lot_expiration_date,
-                       ml.expiration_date, ml.warranty_date
+                       ml.expiration_date, ml.warranty_date,
+                       planned.production_id AS planned_production_id
                   FROM stock_move_line ml
              LEFT JOIN stock_lot lot ON lot.id = ml.lot_id
              LEFT JOIN named ON named.line_id = ml.id
+             LEFT JOIN mrp_production_serial planned
+                       ON planned.lot_id = COALESCE(lot.id, named.id)
                  WHERE ml.id = ANY(%(ids)s)
                 """,
                 ids=self.ids,
@@ -619,7 +619,9 @@ class StockMoveLine(models.Model):
             .sudo()
             .browse(filter(None, {row["picking_id"] for row in rows}))
         }
-        rejects = set(self.env["res.company"]._get_item_tracking_reject_locations().ids)
+        rejects = self.env["res.company"]._get_item_tracking_reject_location_ids(
+            self.env["stock.location"].browse(locations)
+        )
         no_move = dict.fromkeys(
             ("scrapped", "production_id", "purchase_order_id", "purchase_partner_id"), False
         )

@@ -65,7 +65,7 @@ class StockMoveLine(models.Model):
             serial_names[product_id].append(clean)
         for product in coded.filtered(lambda p: p.tracking == "serial"):
             if product.id in serial_names:
-                Lot._item_tracking_check_no_repeats(serial_names[product.id], product.display_name)
+                Lot._item_tracking_check_no_repeats(serial_names[product.id], product)
 
     def _action_done(self):
         self._item_tracking_resolve_lot_names()

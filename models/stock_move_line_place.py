@@ -54,11 +54,14 @@ class StockMoveLine(models.Model):
     def _action_done(self):
         overrides = self._item_tracking_customer_overrides()
         res = super()._action_done()
-        done = self.exists()
+        self._item_tracking_log_customer_overrides(overrides)
+        return res
+
+    def _item_tracking_after_done(self, done):
+        res = super()._item_tracking_after_done(done)
         # After Odoo gave the lines typed by name their lot.
         done._item_tracking_lock_serials()
         done._check_item_tracking_place()
-        done._item_tracking_log_customer_overrides(overrides)
         return res
 
     def _check_item_tracking_done_edit(self, lots):
@@ -275,19 +278,21 @@ class StockMoveLine(models.Model):
         ).lot_id
         if not lots:
             return {}
-        groups = (
-            self.env["stock.quant"]
-            .sudo()
-            .with_context(active_test=False)
-            ._read_group(
-                [
-                    ("lot_id", "in", lots.ids),
-                    ("location_id.usage", "in", STOCK_USAGES),
-                    ("quantity", ">", 0),
-                ],
-                ["lot_id", "location_id"],
-                ["quantity:sum"],
+        Quant = self.env["stock.quant"].sudo().with_context(active_test=False)
+        domain = [("location_id.usage", "in", STOCK_USAGES), ("quantity", ">", 0)]
+        # The serials above 1 first (usually none), then where those are.
+        lots = self.env["stock.lot"].browse(
+            lot.id
+            for [lot] in Quant._read_group(
+                [("lot_id", "in", lots.ids), *domain],
+                ["lot_id"],
+                having=[("quantity:sum", ">", 1)],
             )
+        )
+        if not lots:
+            return {}
+        groups = Quant._read_group(
+            [("lot_id", "in", lots.ids), *domain], ["lot_id", "location_id"], ["quantity:sum"]
         )
         total, places = defaultdict(float), defaultdict(set)
         for lot, location, quantity in groups:
@@ -316,12 +321,15 @@ class StockMoveLine(models.Model):
                 ],
                 ["lot_id", "location_id"],
                 ["quantity:sum"],
+                having=[("quantity:sum", "<", 0)],
             )
         )
-        taken = {(ml.lot_id, ml.location_id) for ml in lines}
+        if not groups:
+            return {}
+        taken = {(ml.lot_id.id, ml.location_id.id) for ml in lines}
         offending = defaultdict(set)
         for lot, location, quantity in groups:
-            if (lot, location) in taken and float_compare(
+            if (lot.id, location.id) in taken and float_compare(
                 quantity, 0, precision_rounding=lot.product_id.uom_id.rounding
             ) < 0:
                 offending[lot].add(location.display_name)

@@ -189,6 +189,28 @@ class TestHardeningReject(ItemTrackingCommon):
         self.assertFalse(delivery.move_line_ids)
         self.assertEqual(delivery.state, "confirmed")
 
+    def test_rejection_location_without_company(self):
+        """A company may take a location without company as its rejection location (the
+        field checks the company of a location that has one): a serial rejected there is
+        rejected and no longer on hand."""
+        location = self.env["stock.location"].create(
+            {
+                "name": "Shared Rejects",
+                "usage": "internal",
+                "location_id": self.env.ref("stock.stock_location_locations").id,
+                "company_id": False,
+                "item_tracking_allow_blocked": True,
+            }
+        )
+        self.env.company.item_tracking_reject_location_id = location
+        wizard_form = self._reject_form(self.sn1)
+        wizard_form.reason = "Cracked casing"
+        wizard_form.save().action_confirm()
+        self.assertEqual(self._on_hand(self.product_serial, self.sn1, location), 1)
+        self.assertEqual(self.sn1.tracking_status, "rejected")
+        self.assertEqual(self.sn1.product_qty, 0)
+        self.assertEqual(self.sn2.product_qty, 1)
+
     def test_reject_refusal_names_lots_without_stock_and_leaves_everything(self):
         sn3 = self._create_lot(self.product_serial, "SN-R-003")
         delivery = self._create_picking(self.warehouse.out_type_id, self.product_serial, 2)

@@ -1,3 +1,4 @@
+import re
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
@@ -93,3 +94,42 @@ class TestBatchedRules(ItemTrackingCommon):
             picking.move_ids._action_done()
         self.assertEqual(self.lots[3].tracking_status, status)
         self.assertEqual(self._on_hand(self.product_serial, self.lots[3]), 1)
+
+    def test_delivery_writes_each_lot_row_once(self):
+        """Status, warranty date (with the maintenance status it gives) and sources of the
+        delivered serials: one UPDATE of their rows by the add-on (each row written is a new
+        row version through every index of the table), and the cache holds what the rows
+        hold."""
+        lots = self.lots[5:8]
+        picking = self._delivery(
+            self.product_serial, [{"lot_id": lot, "warranty_date": "2030-01-01"} for lot in lots]
+        )
+        picking.partner_id = self.env["res.partner"].create({"name": "Row Once Customer"})
+        self.env.flush_all()
+        Cursor = type(self.env.cr)
+        original = Cursor.execute
+        updates = []
+
+        def execute(cr, query, params=None, log_exceptions=True):
+            text = str(query.code if hasattr(query, "code") else query)
+            # Odoo's own recomputation of the lots' location is a statement of its own.
+            if re.match(r'\s*UPDATE\s+"?stock_lot"?\s', text) and re.search(
+                r'"(tracking_status|warranty_date|maintenance_status|customer_id)" =', text
+            ):
+                updates.append(text)
+            return original(cr, query, params, log_exceptions)
+
+        with patch.object(Cursor, "execute", execute):
+            self._validate(picking)
+            self.env.flush_all()
+        self.assertEqual(len(updates), 1, updates)
+        fnames = ["tracking_status", "warranty_date", "maintenance_status", "write_date"]
+        cached = [(*(lot[fname] for fname in fnames), lot.customer_id) for lot in lots]
+        self.assertEqual({values[0] for values in cached}, {"shipped"})
+        self.assertEqual({values[2] for values in cached}, {"under_warranty"})
+        self.assertEqual({values[3] for values in cached}, {self.env.cr.now()})
+        self.assertEqual({values[4] for values in cached}, {picking.partner_id})
+        lots.invalidate_recordset()
+        self.assertEqual(
+            [(*(lot[fname] for fname in fnames), lot.customer_id) for lot in lots], cached
+        )
