@@ -32,8 +32,6 @@ MAINTENANCE_STATUSES = [
 ]
 # Fields that can't change once the lot has done moves (R001-23/24, R004-S05).
 LOCKED_FIELDS = ("name", "product_id", "company_id")
-# Recorded by stock operations only, never typed (by anyone): the add-on writes them as
-# superuser (`_item_tracking_write`); any other write or create is refused.
 # Plain columns of the add-on's own writes (`_item_tracking_write`), with their SQL type:
 # nothing stored depends on them but the maintenance status, written with the warranty date.
 STORED_DIRECTLY = {
@@ -41,6 +39,8 @@ STORED_DIRECTLY = {
     "warranty_date": "date",
     "maintenance_status": "varchar",
 }
+# Recorded by stock operations only, never typed (by anyone): the add-on writes them as
+# superuser (`_item_tracking_write`); any other write or create is refused.
 RECORDED_FIELDS = (
     "tracking_status",
     "maintenance_status",
