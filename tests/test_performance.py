@@ -133,3 +133,45 @@ class TestBatchedRules(ItemTrackingCommon):
         self.assertEqual(
             [(*(lot[fname] for fname in fnames), lot.customer_id) for lot in lots], cached
         )
+
+    def test_new_lots_get_their_company_in_the_insert(self):
+        """New lots without a company are inserted with the one Odoo computes for them (the
+        product's, or the current branch of the product's company): no second UPDATE of
+        every new row for the stored computed company; a company given is kept."""
+        company = self.env.company
+        company_product = self._create_product(
+            "Drill (SN, company)", self.code_serial, tracking="serial", company_id=company.id
+        )
+        self.assertTrue(company_product)
+        Cursor = type(self.env.cr)
+        original = Cursor.execute
+        updates = []
+
+        def execute(cr, query, params=None, log_exceptions=True):
+            text = str(query.code if hasattr(query, "code") else query)
+            if re.match(r'\s*UPDATE\s+"?stock_lot"?\s', text) and '"company_id" =' in text:
+                updates.append(text)
+            return original(cr, query, params, log_exceptions)
+
+        with patch.object(Cursor, "execute", execute):
+            lots = self.env["stock.lot"].create(
+                [
+                    {"name": "SN-CO-1", "product_id": self.product_serial.id},
+                    {"name": "SN-CO-2", "product_id": company_product.id},
+                ]
+            )
+            lot_by_default = (
+                self.env["stock.lot"]
+                .with_context(default_product_id=company_product.id)
+                .create({"name": "SN-CO-3"})
+            )
+            self.env.flush_all()
+        self.assertEqual(updates, [])
+        lots.invalidate_recordset()
+        self.assertEqual(lots.mapped("company_id"), company)
+        self.assertFalse(lots[0].company_id)
+        self.assertEqual(lot_by_default.company_id, company)
+        kept = self.env["stock.lot"].create(
+            {"name": "SN-CO-4", "product_id": self.product_serial.id, "company_id": company.id}
+        )
+        self.assertEqual(kept.company_id, company)
