@@ -444,9 +444,12 @@ class StockLot(models.Model):
         product_ids = [product_id for product_id in product_ids if isinstance(product_id, int)]
         if not product_ids:
             return
-        new_lots = self.browse()
+        # As the ORM computes a stored field: as superuser (`compute_sudo`), in this
+        # environment's companies (a branch user may not read the parent company).
+        Lot = self.sudo()
+        new_lots = Lot.browse()
         for product_id in product_ids:
-            new_lots |= self.new({"product_id": product_id})
+            new_lots |= Lot.new({"product_id": product_id})
         new_lots._compute_company_id()
         company_by_product = {lot.product_id.id: lot.company_id.id for lot in new_lots}
         for vals in missing:

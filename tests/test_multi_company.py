@@ -269,3 +269,56 @@ class TestMultiCompanySources(MultiCompanyCommon):
         html = self._report_html(self.user_a, self.lot)
         for name in (self.partner.name, self.vendor.name):
             self.assertIn(name, html)
+
+
+class TestNewLotCompany(MultiCompanyCommon):
+    """A new lot gets the company Odoo's own rule gives it whatever path or context the
+    lowest user of another company uses (the add-on computes it before the INSERT)."""
+
+    def _lots_named(self, name):
+        return self.env["stock.lot"].sudo().search([("name", "=", name)])
+
+    def test_lowest_user_of_another_company(self):
+        product_a = self._create_product(
+            "Drill of A", self.code_serial, company_id=self.company_a.id
+        )
+        product_b = self._create_product(
+            "Drill of B", self.code_serial, company_id=self.company_b.id
+        )
+        Lot = self.env["stock.lot"].with_user(self.user_b)
+        with self.assertRaises(UserError):
+            Lot.create({"name": "SN-NC-A", "product_id": product_a.id})
+        self.assertFalse(self._lots_named("SN-NC-A"))
+        # A context default naming the other company doesn't move the lot there.
+        lot_b = Lot.with_context(default_company_id=self.company_a.id).create(
+            {"name": "SN-NC-B", "product_id": product_b.id}
+        )
+        self.assertEqual(lot_b.sudo().company_id, self.company_b)
+        # An import (load) of a lot of the shared product: no company, as Odoo gives it.
+        result = Lot.load(["name", "product_id/.id"], [["SN-NC-S", str(self.product_serial.id)]])
+        self.assertFalse(result["messages"], result["messages"])
+        self.assertEqual(len(self._lots_named("SN-NC-S")), 1)
+        self.assertFalse(self._lots_named("SN-NC-S").company_id)
+
+    def test_branch_user_gets_the_branch(self):
+        branch = self.env["res.company"].create(
+            {"name": "Northwind Branch", "parent_id": self.company_b.id}
+        )
+        # A user of the parent and its branch working in the branch only: Odoo's rule gives
+        # the branch to a lot of a parent-company product.
+        user = new_test_user(
+            self.env,
+            login="mc_user_branch",
+            groups="stock.group_stock_user",
+            company_id=branch.id,
+            company_ids=[Command.set((self.company_b | branch).ids)],
+        )
+        product_b = self._create_product("Saw of B", self.code_serial, company_id=self.company_b.id)
+        Lot = self.env["stock.lot"].with_user(user).with_context(allowed_company_ids=branch.ids)
+        lot = Lot.create({"name": "SN-NC-BR", "product_id": product_b.id})
+        self.assertEqual(lot.sudo().company_id, branch)
+        # Working in both companies, the lot takes the product's company.
+        lot = Lot.with_context(allowed_company_ids=(branch | self.company_b).ids).create(
+            {"name": "SN-NC-BR2", "product_id": product_b.id}
+        )
+        self.assertEqual(lot.sudo().company_id, self.company_b)
