@@ -1,11 +1,10 @@
-import json
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare
-from odoo.tools.sql import column_exists, create_column
+from odoo.tools.sql import column_exists, create_column, create_index, make_index_name
 
 from odoo.addons.stock.models.stock_lot import OPERATORS
 
@@ -32,13 +31,9 @@ MAINTENANCE_STATUSES = [
 ]
 # Fields that can't change once the lot has done moves (R001-23/24, R004-S05).
 LOCKED_FIELDS = ("name", "product_id", "company_id")
-# Plain columns of the add-on's own writes (`_item_tracking_write`), with their SQL type:
-# nothing stored depends on them but the maintenance status, written with the warranty date.
-STORED_DIRECTLY = {
-    "tracking_status": "varchar",
-    "warranty_date": "date",
-    "maintenance_status": "varchar",
-}
+# Plain fields of the add-on's own writes (`_item_tracking_write`): nothing stored depends
+# on them but the maintenance status, written with the warranty date.
+STORED_DIRECTLY = ("tracking_status", "warranty_date", "maintenance_status")
 # Recorded by stock operations only, never typed (by anyone): the add-on writes them as
 # superuser (`_item_tracking_write`); any other write or create is refused.
 RECORDED_FIELDS = (
@@ -55,6 +50,8 @@ GENEALOGY_MAX_LEVEL = 50
 SERVICE_FIELDS = ("warranty_date", "amc_expiry_date")
 # Block data: Item Tracking Managers only.
 BLOCK_FIELDS = ("blocked", "blocked_reason")
+# Partial index of the blocked lots (`StockLot.init`).
+BLOCKED_INDEX = "stock_lot_blocked_lots_index"
 
 
 class StockLot(models.Model):
@@ -67,7 +64,7 @@ class StockLot(models.Model):
     blocked = fields.Boolean(
         tracking=True,
         copy=False,
-        index=True,
+        # A partial index of the few blocked lots (`init`), not one entry per lot.
         help="A blocked lot/serial number can't be reserved nor moved by any stock operation. "
         "Only Item Tracking Managers can block or unblock.",
     )
@@ -109,7 +106,9 @@ class StockLot(models.Model):
     # The sources are kept per company (company-dependent): a lot shared between companies
     # (no company) is received and delivered by several, and each sees only its own.
     supplier_id = fields.Many2one("res.partner", readonly=True, copy=False, company_dependent=True)
-    receipt_date = fields.Datetime(readonly=True, copy=False, company_dependent=True)
+    # No index on the company-dependent dates and cost (Odoo gives one to every
+    # company-dependent field, `init` drops it): no search of the add-on uses them.
+    receipt_date = fields.Datetime(readonly=True, copy=False, company_dependent=True, index=False)
     purchase_order_id = fields.Many2one(
         "purchase.order", readonly=True, copy=False, company_dependent=True
     )
@@ -121,7 +120,7 @@ class StockLot(models.Model):
         company_dependent=True,
     )
     customer_id = fields.Many2one("res.partner", readonly=True, copy=False, company_dependent=True)
-    delivery_date = fields.Datetime(readonly=True, copy=False, company_dependent=True)
+    delivery_date = fields.Datetime(readonly=True, copy=False, company_dependent=True, index=False)
     sale_order_id = fields.Many2one(
         "sale.order", string="Sales Order", readonly=True, copy=False, company_dependent=True
     )
@@ -193,6 +192,7 @@ class StockLot(models.Model):
         readonly=True,
         copy=False,
         company_dependent=True,
+        index=False,
         digits="Product Price",
         help="Cost of one unit of this number as produced: the valuation of its own components "
         "at consumption plus its share of the operation and extra cost of the manufacturing "
@@ -221,6 +221,27 @@ class StockLot(models.Model):
                     )
                 )
         return super()._auto_init()
+
+    def init(self):
+        """Every row version of a lot (its insert, Odoo's updates of its location, the
+        add-on's of its status and sources) goes into every index of `stock_lot`: no index
+        where no search needs one. The blocked lots (few; the reservation leaves them out)
+        have a partial index; the company-dependent dates and cost have none (Odoo's default
+        index of a company-dependent field only finds the lots with a value, for any
+        company). Drops the indexes of earlier versions."""
+        res = super().init()
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "DROP INDEX IF EXISTS %s",
+                SQL(", ").join(
+                    SQL.identifier(make_index_name("stock_lot", fname))
+                    for fname in ("blocked", "receipt_date", "delivery_date", "unit_cost")
+                ),
+            )
+        )
+        create_index(cr, BLOCKED_INDEX, "stock_lot", ["id"], where="blocked")
+        return res
 
     @api.depends_context("uid")
     @api.depends("tracking_status", "status_log_ids.old_status", "status_log_ids.new_status")
@@ -553,148 +574,53 @@ class StockLot(models.Model):
         """The add-on's own writes of recorded data: {(company id, values items): lot ids},
         as superuser, without chatter message per lot (the operation records the change).
         Values without company: the status and the warranty date (with the maintenance
-        status it gives); with a company: the company-dependent sources. Everything in one
-        UPDATE (`_item_tracking_update_rows`), each lot's row written once (once more per
-        repetition of a lot that gets values of several companies at once): each row
-        written is a new row version through every index of `stock_lot`, and each finished
-        serial of a mass production has a production of its own."""
+        status it gives); with a company: the company-dependent sources.
+
+        The values go into the ORM's cache as pending writes, with what Odoo has pending on
+        the same lots (their location, recomputed from the quants the operation moved), and
+        are flushed at once: each lot's row is written once by the ORM's batched `UPDATE`
+        (every row written is a new row version through every index of `stock_lot`, so a
+        second statement for the same lots would write each of them twice). No `modified`
+        triggers: nothing stored depends on these fields but the maintenance status,
+        written with the warranty date."""
         Lot = self.sudo()
-        per_lot, rows = defaultdict(dict), []
+        plain = defaultdict(dict)  # {lot id: {field: value}}
+        by_company = defaultdict(dict)  # {(lot id, company id): {field: value}}
         for (company_id, items), lot_ids in vals_by_key.items():
-            if company_id:
-                values = {fname: Lot._item_tracking_source_json(fname, v) for fname, v in items}
-                rows.extend((lot_id, str(company_id), values) for lot_id in lot_ids)
-            else:
-                for lot_id in lot_ids:
-                    per_lot[lot_id].update(items)
-        if "warranty_date" in {fname for values in per_lot.values() for fname in values}:
+            for lot_id in lot_ids:
+                if company_id:
+                    by_company[lot_id, company_id].update(items)
+                else:
+                    plain[lot_id].update(items)
+        if not plain and not by_company:
+            return
+        fnames = {fname for values in (*plain.values(), *by_company.values()) for fname in values}
+        unknown = fnames - set(SOURCE_FIELDS) - set(STORED_DIRECTLY)
+        if unknown:
+            raise ValueError(f"stock.lot fields not written directly: {sorted(unknown)}")
+        if "warranty_date" in fnames:
             today = fields.Date.context_today(self)
-            for lot in Lot.browse(per_lot):
-                values = per_lot[lot.id]
+            for lot in Lot.browse(plain):
+                values = plain[lot.id]
                 if "warranty_date" in values:
                     values["maintenance_status"] = self._get_maintenance_status(
                         fields.Date.to_date(values["warranty_date"]), lot.amc_expiry_date, today
                     )
-        for lot_id, values in per_lot.items():
-            rows.append(
-                (
-                    lot_id,
-                    None,
-                    {
-                        fname: Lot._item_tracking_column_text(fname, v)
-                        for fname, v in values.items()
-                    },
-                )
-            )
-        if not rows:
-            return
-        fnames = sorted({fname for _lot, _company, values in rows for fname in values})
-        unknown = set(fnames) - set(SOURCE_FIELDS) - set(STORED_DIRECTLY)
-        if unknown:
-            raise ValueError(f"stock.lot fields not written directly: {sorted(unknown)}")
-        Lot.flush_model([*fnames, "write_date", "write_uid"])
-        # Rows of one lot are merged (a plain value and one company's sources) and each
-        # round of the UPDATE names a lot once.
-        merged = {}
-        rest = []
-        for lot_id, company, values in rows:
-            key = merged.get(lot_id)
-            if key is None:
-                merged[lot_id] = [lot_id, company, dict(values)]
-            elif company is None or key[1] is None or key[1] == company:
-                key[2].update(values)
-                key[1] = key[1] or company
-            else:
-                rest.append((lot_id, company, values))
-        rows = [tuple(row) for row in merged.values()]
-        rows_written = rows + rest
-        while rows:
-            Lot._item_tracking_update_rows(fnames, rows)
-            seen, rows, later = set(), [], []
-            for row in rest:
-                (later if row[0] in seen else rows).append(row)
-                seen.add(row[0])
-            rest = later
-        # The cache gets what was written (reading it back would fetch every column of
-        # the lots, 1,000 lots a query); the company-dependent sources are read again.
-        Lot.invalidate_model([fname for fname in fnames if fname not in STORED_DIRECTLY])
-        written = Lot.browse({lot_id for lot_id, _company, _values in rows_written})
-        cache = self.env.cache
-        cache.update(written, Lot._fields["write_date"], [self.env.cr.now()] * len(written))
-        cache.update(written, Lot._fields["write_uid"], [self.env.uid] * len(written))
-        for fname in STORED_DIRECTLY:
-            field = Lot._fields[fname]
-            lots = [lot_id for lot_id, values in per_lot.items() if fname in values]
-            cache.update(
-                Lot.browse(lots),
-                field,
-                [field.convert_to_cache(per_lot[lot_id][fname], Lot) for lot_id in lots],
-            )
-
-    def _item_tracking_source_json(self, fname, value):
-        """The JSON text stored for `value` in the company-dependent column `fname`, None to
-        remove the company's value."""
-        field = self._fields[fname]
-        value = field.convert_to_write(field.convert_to_cache(value, self), self)
-        if field.type == "datetime" and value:
-            value = fields.Datetime.to_string(fields.Datetime.to_datetime(value))
-        return json.dumps(value) if value else None
-
-    def _item_tracking_column_text(self, fname, value):
-        """The text of `value` for the plain column `fname` (None for no value)."""
-        field = self._fields[fname]
-        value = field.convert_to_write(field.convert_to_cache(value, self), self)
-        if field.type == "date" and value:
-            value = fields.Date.to_string(fields.Date.to_date(value))
-        return str(value) if value else None
-
-    def _item_tracking_update_rows(self, fnames, rows):
-        """One UPDATE for `rows` [(lot id, company key or None, {field: text or None})], each
-        lot once: a field a row doesn't name keeps its value; a company-dependent field
-        (JSON text) is set or removed for the row's company only."""
-        assignments = [
-            SQL("write_date = %s", self.env.cr.now()),
-            SQL("write_uid = %s", self.env.uid),
-        ]
-        arrays = [[row[0] for row in rows], [row[1] for row in rows]]
-        columns = ["lot_id", "company"]
-        types = ["int4[]", "text[]"]
-        for index, fname in enumerate(fnames):
-            names = {
-                "f": SQL.identifier(fname),
-                "s": SQL.identifier(f"s{index}"),
-                "v": SQL.identifier(f"v{index}"),
-            }
-            if fname in STORED_DIRECTLY:
-                assignment = SQL(
-                    "%(f)s = CASE WHEN v.%(s)s THEN v.%(v)s::%(type)s ELSE lot.%(f)s END",
-                    type=SQL(STORED_DIRECTLY[fname]),
-                    **names,
-                )
-            else:
-                assignment = SQL(
-                    "%(f)s = CASE WHEN NOT v.%(s)s THEN lot.%(f)s"
-                    " WHEN v.%(v)s IS NULL THEN lot.%(f)s - v.company"
-                    " ELSE COALESCE(lot.%(f)s, '{}'::jsonb)"
-                    " || jsonb_build_object(v.company, v.%(v)s::jsonb) END",
-                    **names,
-                )
-            assignments.append(assignment)
-            arrays.append([fname in row[2] for row in rows])
-            arrays.append([row[2].get(fname) for row in rows])
-            columns += [f"s{index}", f"v{index}"]
-            types += ["bool[]", "text[]"]
-        self.env.cr.execute(
-            SQL(
-                "UPDATE stock_lot lot SET %s FROM unnest(%s) AS v(%s) WHERE lot.id = v.lot_id",
-                SQL(", ").join(assignments),
-                SQL(", ").join(
-                    SQL("%s::%s", array, SQL(kind))
-                    for array, kind in zip(arrays, types, strict=True)
-                ),
-                SQL(", ").join(SQL.identifier(column) for column in columns),
-            )
-        )
+        # One cache write per field, company and value (each a batch of lots).
+        groups = defaultdict(list)
+        for lot_id, values in plain.items():
+            for fname, value in values.items():
+                groups[fname, False, value].append(lot_id)
+        for (lot_id, company_id), values in by_company.items():
+            for fname, value in values.items():
+                groups[fname, company_id, value].append(lot_id)
+        for (fname, company_id, value), lot_ids in groups.items():
+            records = Lot.with_company(company_id) if company_id else Lot
+            Lot._fields[fname].write(records.browse(lot_ids), value)
+        written = Lot.browse({lot_id for lot_id in plain} | {key[0] for key in by_company})
+        Lot._fields["write_date"].write(written, self.env.cr.now())
+        Lot._fields["write_uid"].write(written, self.env.uid)
+        Lot.flush_model()
 
     @api.model
     def _item_tracking_write_unit_costs(self, costs):
