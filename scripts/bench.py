@@ -1053,7 +1053,12 @@ class Flows:
 
         overrides = {
             "mrp_production": {"name": SQL("name || '-' || lpad(g::text, 5, '0')")},
-            "stock_lot": {"name": SQL("left(name, -6) || lpad(g::text, 6, '0')")},
+            "stock_lot": {
+                "name": SQL("left(name, -6) || lpad(g::text, 6, '0')"),
+                # The add-on's comparison key of the number (its constraint is on it): the
+                # copy's number differs in its last six digits, and so does its key.
+                "name_key": SQL("left(name_key, -6) || lpad(g::text, 6, '0')"),
+            },
         }
         for recs in records:
             table = recs._table
