@@ -243,6 +243,39 @@ class TestMultiCompanySources(MultiCompanyCommon):
         )
         self.assertEqual(self._as(self.user_b, self.company_b, self.lot).supplier_id, self.vendor_b)
 
+    def test_two_companies_delivered_in_one_validation(self):
+        """Deliveries of the shared lot by both companies validated together (a user of both
+        companies): each company's sources go into its own key of the lot's row, the other's
+        are kept, and each company's stock user reads only its own customer."""
+        both = self.company_a | self.company_b
+        deliveries = self.env["stock.picking"]
+        for company, warehouse, vendor, customer in (
+            (self.company_a, self.warehouse, self.vendor, self.partner),
+            (self.company_b, self.warehouse_b, self.vendor_b, self.customer_b),
+        ):
+            with self._in_company(company):
+                receipt = self._create_picking(warehouse.in_type_id, self.product_lot, 1)
+                receipt.partner_id = vendor
+                self._set_lines(receipt, [{"lot_id": self.lot}])
+                self._validate(receipt)
+                delivery = self._create_picking(warehouse.out_type_id, self.product_lot, 1)
+                delivery.partner_id = customer
+                self._set_lines(delivery, [{"lot_id": self.lot}])
+                deliveries |= delivery
+        deliveries.with_context(allowed_company_ids=both.ids).button_validate()
+        self.assertEqual(set(deliveries.mapped("state")), {"done"})
+        self.env.flush_all()
+        self.env.cr.execute("SELECT customer_id FROM stock_lot WHERE id = %s", [self.lot.id])
+        self.assertEqual(
+            self.env.cr.fetchone()[0],
+            {str(self.company_a.id): self.partner.id, str(self.company_b.id): self.customer_b.id},
+        )
+        self.assertEqual(self._as(self.user_a, self.company_a, self.lot).customer_id, self.partner)
+        self.assertEqual(
+            self._as(self.user_b, self.company_b, self.lot).customer_id, self.customer_b
+        )
+        self.assertEqual(self._as(self.user_b, self.company_b, self.lot).supplier_id, self.vendor_b)
+
     def test_serials_button_lists_the_current_company_deliveries(self):
         """The partner's Serials list shows a shared lot's deliveries of the reader's allowed
         companies only (record rule, whatever the action's domain)."""
