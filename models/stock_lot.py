@@ -31,9 +31,8 @@ MAINTENANCE_STATUSES = [
 ]
 # Fields that can't change once the lot has done moves (R001-23/24, R004-S05).
 LOCKED_FIELDS = ("name", "product_id", "company_id")
-# Plain fields of the add-on's own writes (`_item_tracking_write`): nothing stored depends
-# on them but the maintenance status, written with the warranty date.
-STORED_DIRECTLY = ("tracking_status", "warranty_date", "maintenance_status")
+# Plain fields of the add-on's own writes (`_item_tracking_write`).
+STORED_DIRECTLY = ("tracking_status", "warranty_date")
 # Recorded by stock operations only, never typed (by anyone): the add-on writes them as
 # superuser (`_item_tracking_write`); any other write or create is refused.
 RECORDED_FIELDS = (
@@ -580,44 +579,28 @@ class StockLot(models.Model):
         the same lots (their location, recomputed from the quants the operation moved), and
         are flushed at once: each lot's row is written once by the ORM's batched `UPDATE`
         (every row written is a new row version through every index of `stock_lot`, so a
-        second statement for the same lots would write each of them twice). No `modified`
-        triggers: nothing stored depends on these fields but the maintenance status,
-        written with the warranty date."""
+        second statement for the same lots would write each of them twice), with the
+        maintenance status Odoo recomputes from the warranty date."""
         Lot = self.sudo()
-        plain = defaultdict(dict)  # {lot id: {field: value}}
-        by_company = defaultdict(dict)  # {(lot id, company id): {field: value}}
-        for (company_id, items), lot_ids in vals_by_key.items():
-            for lot_id in lot_ids:
-                if company_id:
-                    by_company[lot_id, company_id].update(items)
-                else:
-                    plain[lot_id].update(items)
-        if not plain and not by_company:
-            return
-        fnames = {fname for values in (*plain.values(), *by_company.values()) for fname in values}
+        fnames = {fname for (_company_id, items) in vals_by_key for fname, _value in items}
         unknown = fnames - set(SOURCE_FIELDS) - set(STORED_DIRECTLY)
         if unknown:
             raise ValueError(f"stock.lot fields not written directly: {sorted(unknown)}")
-        if "warranty_date" in fnames:
-            today = fields.Date.context_today(self)
-            for lot in Lot.browse(plain):
-                values = plain[lot.id]
-                if "warranty_date" in values:
-                    values["maintenance_status"] = self._get_maintenance_status(
-                        fields.Date.to_date(values["warranty_date"]), lot.amc_expiry_date, today
-                    )
-        # One cache write per field, company and value (each a batch of lots).
-        groups = defaultdict(list)
-        for lot_id, values in plain.items():
-            for fname, value in values.items():
-                groups[fname, False, value].append(lot_id)
-        for (lot_id, company_id), values in by_company.items():
-            for fname, value in values.items():
-                groups[fname, company_id, value].append(lot_id)
-        for (fname, company_id, value), lot_ids in groups.items():
-            records = Lot.with_company(company_id) if company_id else Lot
-            Lot._fields[fname].write(records.browse(lot_ids), value)
-        written = Lot.browse({lot_id for lot_id in plain} | {key[0] for key in by_company})
+        written = set()
+        # In order: a later key's value of a field wins, as in a dict update.
+        for (company_id, items), lot_ids in vals_by_key.items():
+            lots = Lot.browse(lot_ids)
+            if company_id:
+                lots = lots.with_company(company_id)
+            for fname, value in items:
+                Lot._fields[fname].write(lots, value)
+            # Odoo's own triggers: the stored maintenance status is recomputed from the
+            # warranty date (and flushed with it), the status path invalidated.
+            lots.modified([fname for fname, _value in items])
+            written.update(lot_ids)
+        if not written:
+            return
+        written = Lot.browse(written)
         Lot._fields["write_date"].write(written, self.env.cr.now())
         Lot._fields["write_uid"].write(written, self.env.uid)
         Lot.flush_model()
