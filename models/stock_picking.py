@@ -26,13 +26,15 @@ class StockPicking(models.Model):
             )
 
     def _pre_action_done_hook(self):
-        """Refuse before any wizard (backorder, expired lots) when a rule is broken. The
-        lines' `_action_done` checks them again: that covers every other path that moves
-        stock, and costs two small queries per validation."""
-        self._get_lines_to_validate()._check_item_tracking_rules()
+        """Refuse before any wizard or dialog (backorder, expired lots, SMS, serial
+        registration) when a rule is broken. When the validation goes on without one, the
+        rules are checked once, by the lines' `_action_done`, which every path that moves
+        stock goes through: nothing written before it outlives the refusal's rollback."""
         res = super()._pre_action_done_hook()
         if res is True:
-            return self._item_tracking_registration_dialog() or True
+            res = self._item_tracking_registration_dialog() or True
+        if res is not True:
+            self._get_lines_to_validate()._check_item_tracking_rules()
         return res
 
     def _item_tracking_registration_dialog(self):

@@ -58,9 +58,9 @@ class TestBatchedRules(ItemTrackingCommon):
         large = self._count_queries(self.lots[2:])
         self.assertEqual(small, large)
 
-    def test_picking_validation_checks_the_rules_before_wizards_and_at_done(self):
-        """The pre-hook refuses before any wizard; `_action_done` checks again (every path
-        that moves stock goes through it)."""
+    def test_picking_validation_checks_the_rules_once(self):
+        """A validation that no wizard stops checks the rules once, in `_action_done` (every
+        path that moves stock goes through it): the pre-hook checks only before a wizard."""
         picking = self._delivery(
             self.product_serial,
             [{"lot_id": lot, "warranty_date": "2030-01-01"} for lot in self.lots[:3]],
@@ -80,8 +80,27 @@ class TestBatchedRules(ItemTrackingCommon):
         ):
             picking.button_validate()
         self.assertEqual(picking.state, "done")
-        self.assertEqual([ids for ids in calls if ids], [picking.move_line_ids.ids] * 2)
+        self.assertEqual([ids for ids in calls if ids], [picking.move_line_ids.ids])
         self.assertEqual(set(self.lots[:3].mapped("tracking_status")), {"shipped"})
+
+    def test_rules_refused_before_the_backorder_wizard(self):
+        """A validation that would stop at the backorder wizard is refused first when a rule
+        is broken: no wizard, no backorder, nothing moved; once the rule holds, the wizard
+        comes."""
+        picking = self._create_picking(self.warehouse.out_type_id, self.product_serial, 3)
+        self._set_lines(
+            picking,
+            [{"lot_id": lot, "warranty_date": "2030-01-01"} for lot in self.lots[8:10]],
+        )
+        self.lots[9].sudo().write({"blocked": True, "blocked_reason": "QC"})
+        with self.assertRaisesRegex(UserError, r"blocked(.|\n)*SN-PERF-009"):
+            picking.button_validate()
+        self.assertEqual(picking.state, "assigned")
+        self.assertFalse(picking.backorder_ids)
+        self.assertEqual(self._on_hand(self.product_serial, self.lots[8]), 1)
+        self.lots[9].sudo().write({"blocked": False})
+        action = picking.button_validate()
+        self.assertEqual(action["res_model"], "stock.backorder.confirmation")
 
     def test_line_changed_after_the_pre_hook_is_refused(self):
         """No record of "checked lines" that a change in between could fool: a lot blocked

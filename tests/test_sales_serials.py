@@ -1,7 +1,7 @@
 """Serials registered in the sales process (issue 14, rules R002-01..30 of seed 002)."""
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user
 
 from .common import ItemTrackingCommon
@@ -224,6 +224,24 @@ class TestDeliveryRegistration(SalesSerialCommon):
         self.assertEqual(picking.state, "assigned", "Register only doesn't validate")
         self.assertIs(picking.button_validate(), True)
         self.assertEqual(picking.serial_registration_ids.name, "RT-PRE")
+
+    def test_broken_rule_refused_before_the_dialog(self):
+        """A delivery that would open the registration dialog is refused first when an item
+        tracking rule is broken (a serial without the warranty date its code asks for, on
+        the delivery's other line): no dialog, nothing registered, nothing moved."""
+        self.code_serial.warranty_date_required = True
+        lot = self._create_lot(self.product_serial, "SN-DLG-1")
+        self._put_in_stock(self.product_serial, lot)
+        order = self._order(qty=1)
+        order.order_line = [Command.create({"product_id": self.product_serial.id})]
+        picking = order.picking_ids
+        picking.action_assign()
+        self.assertEqual(picking.move_line_ids.lot_id, lot)
+        with self.assertRaisesRegex(UserError, r"warranty date(.|\n)*SN-DLG-1"):
+            picking.button_validate()
+        self.assertEqual(picking.state, "assigned")
+        self.assertFalse(picking.serial_registration_ids)
+        self.assertEqual(self._on_hand(self.product_serial, lot), 1)
 
     def test_dialog_starts_with_registrations_and_lines_given_directly(self):
         picking = self._order(qty=3).picking_ids
