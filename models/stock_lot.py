@@ -33,6 +33,8 @@ MAINTENANCE_STATUSES = [
 LOCKED_FIELDS = ("name", "product_id", "company_id")
 # Plain fields of the add-on's own writes (`_item_tracking_write`).
 STORED_DIRECTLY = ("tracking_status", "warranty_date")
+# Company-dependent fields of the add-on's own writes, besides the sources.
+COMPANY_STORED_DIRECTLY = ("unit_cost",)
 # Recorded by stock operations only, never typed (by anyone): the add-on writes them as
 # superuser (`_item_tracking_write`); any other write or create is refused.
 RECORDED_FIELDS = (
@@ -573,7 +575,7 @@ class StockLot(models.Model):
         """The add-on's own writes of recorded data: {(company id, values items): lot ids},
         as superuser, without chatter message per lot (the operation records the change).
         Values without company: the status and the warranty date (with the maintenance
-        status it gives); with a company: the company-dependent sources.
+        status it gives); with a company: the company-dependent sources and unit cost.
 
         The values go into the ORM's cache as pending writes, with what Odoo has pending on
         the same lots (their location, recomputed from the quants the operation moved), and
@@ -583,7 +585,7 @@ class StockLot(models.Model):
         maintenance status Odoo recomputes from the warranty date."""
         Lot = self.sudo()
         fnames = {fname for (_company_id, items) in vals_by_key for fname, _value in items}
-        unknown = fnames - set(SOURCE_FIELDS) - set(STORED_DIRECTLY)
+        unknown = fnames - {*SOURCE_FIELDS, *COMPANY_STORED_DIRECTLY, *STORED_DIRECTLY}
         if unknown:
             raise ValueError(f"stock.lot fields not written directly: {sorted(unknown)}")
         written = set()
@@ -607,27 +609,13 @@ class StockLot(models.Model):
 
     @api.model
     def _item_tracking_write_unit_costs(self, costs):
-        """Record the unit costs {(lot id, company id): cost} in one statement (the add-on's
-        own write of a recorded, company-dependent field)."""
-        if not costs:
-            return
-        self.flush_model(["unit_cost"])
-        keys = list(costs)
-        self.env.cr.execute(
-            SQL(
-                """UPDATE stock_lot lot
-                      SET unit_cost = COALESCE(lot.unit_cost, '{}'::jsonb) || new.costs
-                     FROM (SELECT v.lot_id, jsonb_object_agg(v.company_id::text, v.cost) AS costs
-                             FROM unnest(%s::int4[], %s::int4[], %s::float8[])
-                                  AS v(lot_id, company_id, cost)
-                         GROUP BY v.lot_id) new
-                    WHERE lot.id = new.lot_id""",
-                [lot_id for lot_id, _company in keys],
-                [company for _lot, company in keys],
-                [costs[key] for key in keys],
-            )
-        )
-        self.invalidate_model(["unit_cost"])
+        """Record the unit costs {(lot id, company id): cost}, each company's value of the
+        company-dependent field, through `_item_tracking_write` (each lot row written once,
+        with what Odoo has pending on it)."""
+        vals_by_key = defaultdict(list)
+        for (lot_id, company_id), cost in costs.items():
+            vals_by_key[company_id, (("unit_cost", cost),)].append(lot_id)
+        self._item_tracking_write(vals_by_key)
 
     def unlink(self):
         used = self._get_lots_with_done_moves()

@@ -276,6 +276,19 @@ class TestMultiCompanySources(MultiCompanyCommon):
         )
         self.assertEqual(self._as(self.user_b, self.company_b, self.lot).supplier_id, self.vendor_b)
 
+    def test_unit_costs_kept_per_company(self):
+        """The unit cost of a shared lot is a value per company: recording one company's
+        keeps the other's, in the lot's row as in what each company reads."""
+        Lot = self.env["stock.lot"]
+        a, b = self.company_a.id, self.company_b.id
+        Lot._item_tracking_write_unit_costs({(self.lot.id, a): 12.5, (self.lot.id, b): 20.0})
+        Lot._item_tracking_write_unit_costs({(self.lot.id, a): 13.0})
+        self.env.cr.execute("SELECT unit_cost FROM stock_lot WHERE id = %s", [self.lot.id])
+        self.assertEqual(self.env.cr.fetchone()[0], {str(a): 13.0, str(b): 20.0})
+        self.env.invalidate_all()
+        self.assertEqual(self.lot.with_company(self.company_a).unit_cost, 13.0)
+        self.assertEqual(self.lot.with_company(self.company_b).unit_cost, 20.0)
+
     def test_serials_button_lists_the_current_company_deliveries(self):
         """The partner's Serials list shows a shared lot's deliveries of the reader's allowed
         companies only (record rule, whatever the action's domain)."""
