@@ -1,5 +1,6 @@
-from odoo import models
+from odoo import api, models
 from odoo.osv import expression
+from odoo.tools import OrderedSet
 
 
 class StockQuant(models.Model):
@@ -45,3 +46,26 @@ class StockQuant(models.Model):
             # Chained moves reserve from a cache that bypasses the gather domain.
             quants = quants.filtered(lambda quant: not quant.lot_id.blocked)
         return quants
+
+    @api.model
+    def _get_quants_by_products_locations(self, product_ids, location_ids, extra_domain=False):
+        """Read the quants of lots in Odoo's quants cache, and their lots' properties, at once.
+
+        Odoo's cache (built when move lines are done) holds one recordset per product,
+        location, lot, package and owner, each prefetching only itself: validating N serials
+        read their N quants one query each, and creating each destination quant read its
+        lot's properties one query each (the related ``lot_properties`` is not prefetched).
+        Both are read here in one query each (by batches of 1,000), as the superuser like
+        Odoo's quant updates that use them. The quants without a lot, which may be many under
+        the locations while a line uses a few, are left to be read as Odoo reads them.
+        """
+        quants_by_key = super()._get_quants_by_products_locations(
+            product_ids, location_ids, extra_domain
+        )
+        quant_ids = OrderedSet(
+            quant_id for key, quants in quants_by_key.items() if key[2] for quant_id in quants._ids
+        )
+        if quant_ids:
+            lots = self.sudo().browse(quant_ids).mapped("lot_id")
+            lots.fetch(["lot_properties"])
+        return quants_by_key

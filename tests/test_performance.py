@@ -154,6 +154,38 @@ class TestBatchedRules(ItemTrackingCommon):
             [(*(lot[fname] for fname in fnames), lot.customer_id) for lot in lots], cached
         )
 
+    def test_delivery_reads_quants_and_lot_properties_at_once(self):
+        """Odoo reads each delivered serial's quant, and its lot's properties for the quant
+        it creates at the customer, one query per serial when the lines are done; the
+        add-on reads them for every serial at once, and the stock moves as before."""
+        lots = self.lots[:6]
+        picking = self._delivery(
+            self.product_serial, [{"lot_id": lot, "warranty_date": "2030-01-01"} for lot in lots]
+        )
+        self.env.flush_all()
+        self.env.invalidate_all()
+        Cursor = type(self.env.cr)
+        original = Cursor.execute
+        reads = {"quants": 0, "lot_properties": 0}
+
+        def execute(cr, query, params=None, log_exceptions=True):
+            text = " ".join(str(query.code if hasattr(query, "code") else query).split())
+            if text.startswith('SELECT "stock_quant"."id", "stock_quant"."product_id"'):
+                reads["quants"] += 1
+            elif text.startswith('SELECT "stock_lot"."id", "stock_lot"."lot_properties" '):
+                reads["lot_properties"] += 1
+            return original(cr, query, params, log_exceptions)
+
+        with patch.object(Cursor, "execute", execute):
+            self._validate(picking)
+            self.env.flush_all()
+        self.assertEqual(reads, {"quants": 1, "lot_properties": 1})
+        customer = picking.location_dest_id
+        for lot in lots:
+            self.assertEqual(self._on_hand(self.product_serial, lot), 0)
+            self.assertEqual(self._on_hand(self.product_serial, lot, customer), 1)
+        self.assertEqual(lots.location_id, customer)
+
     def test_new_lots_get_their_company_in_the_insert(self):
         """New lots without a company are inserted with the one Odoo computes for them (the
         product's, or the current branch of the product's company): no second UPDATE of
