@@ -56,12 +56,17 @@ class StockQuant(models.Model):
         read their N quants one query each, and creating each destination quant read its
         lot's properties one query each (the related ``lot_properties`` is not prefetched).
         Both are read here in one query each (by batches of 1,000), as the superuser like
-        Odoo's quant updates that use them. The quants without a lot, which may be many under
-        the locations while a line uses a few, are left to be read as Odoo reads them.
+        Odoo's quant updates that use them. Only for the call that Odoo makes when move lines
+        are done, which restricts the cache to the lots of the lines (``extra_domain``), and only
+        the quants with a lot: the quants without one, and the reservation's cache of every quant
+        under the locations of chained moves (no ``extra_domain``), may be many while a line uses
+        a few, and are left to be read as Odoo reads them.
         """
         quants_by_key = super()._get_quants_by_products_locations(
             product_ids, location_ids, extra_domain
         )
+        if not extra_domain:
+            return quants_by_key
         quant_ids = OrderedSet(
             quant_id for key, quants in quants_by_key.items() if key[2] for quant_id in quants._ids
         )
