@@ -61,6 +61,7 @@ class StockMoveLine(models.Model):
         res = super()._item_tracking_after_done(done)
         # After Odoo gave the lines typed by name their lot.
         done._item_tracking_lock_serials()
+        done._item_tracking_merge_split_quants()
         done._check_item_tracking_place()
         return res
 
@@ -116,6 +117,54 @@ class StockMoveLine(models.Model):
             )
         )
 
+    def _item_tracking_merge_split_quants(self):
+        """Merge the quants that Odoo split while another transaction held a serial's quant.
+
+        Odoo reserves and moves with ``SKIP LOCKED``: when another transaction holds the
+        quant, it creates a second quant of the same serial, place, package and owner that
+        carries only the reservation (quantity 0, reserved 1) or the move (a negative
+        quantity). When the other transaction committed, this one fails on the serial's lock
+        and is retried; when it rolled back (a refused validation), nothing else would repair
+        the split, and a quant would show more reserved than on hand. Once this transaction
+        holds the serial's lock, Odoo's own ``_merge_quants`` merges such quants of these
+        lines' guarded serials, where they are taken from and put (one query when there are
+        none). A merge that can't be done (the other quant still locked) is refused, naming
+        the serials.
+        """
+        lots = self._item_tracking_place_lots()
+        if not lots:
+            return
+        locations = (self.location_id | self.location_dest_id).filtered(
+            lambda location: location.usage in STOCK_USAGES
+        )
+        if not locations:
+            return
+        Quant = self.env["stock.quant"].sudo()
+        Quant.flush_model()
+        query = SQL(
+            """SELECT ARRAY_AGG(id) FROM stock_quant
+                WHERE lot_id = ANY(%s) AND location_id = ANY(%s)
+             GROUP BY product_id, company_id, location_id, lot_id, package_id, owner_id
+               HAVING COUNT(*) > 1""",
+            lots.ids,
+            locations.ids,
+        )
+        split = [quant_id for (ids,) in self.env.execute_query(query) for quant_id in ids]
+        if not split:
+            return
+        Quant.browse(split)._merge_quants()
+        left = [quant_id for (ids,) in self.env.execute_query(query) for quant_id in ids]
+        if left:
+            raise UserError(
+                self.env._(
+                    "Another operation is moving these serial numbers right now; try again:"
+                    "\n%(lots)s",
+                    lots=format_product_lots(
+                        (quant.product_id, quant.lot_id.name) for quant in Quant.browse(left)
+                    ),
+                )
+            )
+
     # ------------------------------------------------------------------
     # One reservation per serial
     # ------------------------------------------------------------------
@@ -137,6 +186,7 @@ class StockMoveLine(models.Model):
         if not lines:
             return
         lines._item_tracking_lock_serials()
+        lines._item_tracking_merge_split_quants()
         over = lines._item_tracking_over_reserved()
         if not over:
             return

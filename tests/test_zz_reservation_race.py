@@ -138,9 +138,10 @@ class TestSerialRace(TransactionCase):
             env["item.tracking.code"].browse(self.ids["codes"]).unlink()
 
     # ------------------------------------------------------------------ the race
-    def _race(self, first, second):
+    def _race(self, first, second, first_fails=False):
         """Run first(env) and second(env) in two overlapping committing transactions (see the
-        module docstring); return their outcomes: None, or the exception each ended with."""
+        module docstring); return their outcomes: None, or the exception each ended with.
+        With `first_fails`, the first is refused (rolled back) once the second ran or waits."""
         crs = [self.registry.cursor() for _i in range(3)]
         for cr in crs:
             self.addCleanup(cr.close)
@@ -184,12 +185,15 @@ class TestSerialRace(TransactionCase):
                         if time.monotonic() > deadline:
                             raise AssertionError("the second transaction neither ran nor waited")
                         time.sleep(0.05)
+                    if first_fails:
+                        raise UserError("refused once the second ran")
                 else:
                     second_done.set()
 
             try:
                 retrying(attempt, env)
             except Exception as error:  # noqa: BLE001 - the outcome is asserted by the caller
+                env.cr.rollback()  # as the request's cursor would, releasing its locks
                 outcomes[index] = error
                 if index == 1:
                     second_done.set()
@@ -388,6 +392,51 @@ class TestSerialRace(TransactionCase):
             self.assertEqual(outcomes, [None, None])
             self.assertEqual(count, 2, "vanilla: the serial reserved twice")
             self.assertEqual(quants, [(0.0, 1.0), (1.0, 1.0)], "vanilla: a stray quant")
+
+    def _reservation_after_a_refusal(self, product_key):
+        """A delivery reserves the one serial, then is refused (rolled back) while a second
+        delivery reserves it; yield per run (outcomes, attempts, open lines, quants in stock,
+        deliveries with an open line, [first, second])."""
+        for run in range(RUNS):
+            pickings = [self._new_delivery(product_key) for _i in range(2)]
+            lot = self._new_serial_on_hand(product_key, f"RACE-{product_key}-refused-{run}")
+            outcomes, attempts = self._race(
+                self._reserve(pickings[0]), self._reserve(pickings[1]), first_fails=True
+            )
+            yield (outcomes, attempts, *self._state(lot), pickings)
+
+    def test_reservation_beside_a_refused_one_leaves_no_stray_quant(self):
+        """Odoo skips the quant that the refused transaction holds and reserves on a new
+        quant of its own (quantity 0, reserved 1), which nothing merges when the other rolls
+        back: the add-on merges it once it holds the serial."""
+        for (
+            outcomes,
+            attempts,
+            count,
+            quants,
+            reserving,
+            pickings,
+        ) in self._reservation_after_a_refusal("coded"):
+            self.assertIsInstance(outcomes[0], UserError)
+            self.assertIsNone(outcomes[1])
+            self.assertEqual(count, 1, "reserved once")
+            self.assertEqual(quants, [(1.0, 1.0)], "no stray quant, reserved <= quantity")
+            self.assertEqual(reserving, pickings[1:], "the second delivery reserves it")
+
+    def test_reservation_beside_a_refused_one_vanilla(self):
+        for (
+            outcomes,
+            _attempts,
+            count,
+            quants,
+            reserving,
+            pickings,
+        ) in self._reservation_after_a_refusal("plain"):
+            self.assertIsInstance(outcomes[0], UserError)
+            self.assertIsNone(outcomes[1])
+            self.assertEqual(count, 1)
+            self.assertEqual(reserving, pickings[1:])
+            self.assertEqual(quants, [(0.0, 1.0), (1.0, 0.0)], "vanilla: a stray quant")
 
     def _production_race(self, product_key):
         """Two manufacturing orders reserve the one serial of their component at the same
