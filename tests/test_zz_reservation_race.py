@@ -138,6 +138,20 @@ class TestSerialRace(TransactionCase):
             env["item.tracking.code"].browse(self.ids["codes"]).unlink()
 
     # ------------------------------------------------------------------ the race
+    @staticmethod
+    def _wait_for(watcher, pid, done):
+        """Until the other transaction (backend `pid`) is `done`, or waits on a lock."""
+        deadline = time.monotonic() + 30
+        while not done.is_set():
+            watcher.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+            waiting = watcher.fetchone()[0] == "Lock"
+            watcher.rollback()
+            if waiting:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("the second transaction neither ran nor waited")
+            time.sleep(0.05)
+
     def _race(self, first, second, first_fails=False):
         """Run first(env) and second(env) in two overlapping committing transactions (see the
         module docstring); return their outcomes: None, or the exception each ended with.
@@ -156,14 +170,6 @@ class TestSerialRace(TransactionCase):
         outcomes = [None, None]
         attempts = [0, 0]
 
-        def second_waits_on_a_lock():
-            watcher.execute(
-                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pids[1]]
-            )
-            waiting = watcher.fetchone()[0] == "Lock"
-            watcher.rollback()
-            return waiting
-
         def run(index, work):
             env = envs[index]
 
@@ -180,13 +186,9 @@ class TestSerialRace(TransactionCase):
                     return
                 if index == 0:
                     first_done.set()
-                    deadline = time.monotonic() + 30
-                    while not second_done.is_set() and not second_waits_on_a_lock():
-                        if time.monotonic() > deadline:
-                            raise AssertionError("the second transaction neither ran nor waited")
-                        time.sleep(0.05)
+                    self._wait_for(watcher, pids[1], second_done)
                     if first_fails:
-                        raise UserError("refused once the second ran")
+                        raise UserError(env._("refused once the second ran"))
                 else:
                     second_done.set()
 
@@ -411,7 +413,7 @@ class TestSerialRace(TransactionCase):
         back: the add-on merges it once it holds the serial."""
         for (
             outcomes,
-            attempts,
+            _attempts,
             count,
             quants,
             reserving,
