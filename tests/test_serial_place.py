@@ -2,6 +2,7 @@
 (tests/test_zz_reservation_race.py has the concurrent cases)."""
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
 
 from .common import ItemTrackingCommon
@@ -504,3 +505,26 @@ class TestSerialPlace(ItemTrackingCommon):
         self.assertFalse(result["ids"])
         self.assertRegex(" ".join(m["message"] for m in result["messages"]), "SN-PLACE-1")
         self.assertEqual(len(self._in_stock_quants(self.sn)), 1)
+
+    def test_split_quant_merged_when_the_lowest_user_reserves(self):
+        """A second quant of a serial in the same place (as Odoo's SKIP LOCKED leaves beside
+        a rolled-back transaction) is merged when the lowest user reserves the serial; a user
+        of another company can't reserve it."""
+        self.env["stock.quant"].sudo().create(
+            {
+                "product_id": self.product_serial.id,
+                "location_id": self.stock_location.id,
+                "lot_id": self.sn.id,
+                "quantity": 0,
+            }
+        )
+        self.assertEqual(len(self._quants(self.sn)), 2)
+        picking = self._create_picking(self.warehouse.out_type_id, self.product_serial, 1)
+        other = picking.with_user(self.lowest_user).with_context(
+            allowed_company_ids=[self.company_b.id]
+        )
+        with self.assertRaises(AccessError):
+            other.action_assign()
+        picking.with_user(self.lowest_user).action_assign()
+        self.assertEqual(picking.move_line_ids.lot_id, self.sn)
+        self.assertEqual(self._quants(self.sn), {(self.stock_location, 1.0, 1.0)})
