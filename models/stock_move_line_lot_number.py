@@ -71,6 +71,16 @@ class StockMoveLine(models.Model):
         self._item_tracking_resolve_lot_names()
         return super()._action_done()
 
+    def _create_and_assign_production_lot(self):
+        """The numbers that a validation creates get no "created" note in their chatter: the
+        lot's status history records the operation that created it, with its date and user
+        (`stock.lot.status.log`, written by the same validation). Odoo's note is one
+        `mail.message` per number, most of the time that a receipt of many serials takes.
+        Lots created otherwise (form, import, generator, manufacturing) keep it."""
+        return super(
+            StockMoveLine, self.with_context(mail_create_nolog=True)
+        )._create_and_assign_production_lot()
+
     def _item_tracking_resolve_lot_names(self):
         """A typed number of a product with a code that is an existing lot's number once
         compared trimmed and case-insensitively (` sn1 ` for `SN1`) gets that lot's number,

@@ -32,6 +32,40 @@ class TestCardsHistory(ItemTrackingCommon):
     # ------------------------------------------------------------------
     # item 3: last status change in the card's header
     # ------------------------------------------------------------------
+    def test_lots_created_by_a_receipt_have_their_history_and_no_creation_note(self):
+        env = self.env(
+            user=self.lowest_user, context=dict(self.env.context, tracking_disable=False)
+        )
+        plain = self._create_product("Plain drill", tracking="serial")
+        Message = env["mail.message"].sudo()
+        for product in (self.product_serial, plain):
+            receipt = self._receipt(
+                product, [{"lot_name": f"SN-NOTE-{product.id}-{i}"} for i in (1, 2)]
+            ).with_env(env)
+            self._validate(receipt)
+            lots = receipt.move_line_ids.lot_id
+            self.assertEqual(len(lots), 2)
+            self.assertFalse(
+                Message.search([("model", "=", "stock.lot"), ("res_id", "in", lots.ids)])
+            )
+            self.assertRecordValues(
+                lots.status_log_ids.sorted("lot_id"),
+                [
+                    {
+                        "lot_id": lot.id,
+                        "new_status": "received",
+                        "reference": receipt.name,
+                        "user_id": self.lowest_user.id,
+                    }
+                    for lot in lots.sorted("id")
+                ],
+            )
+        # A lot created otherwise keeps Odoo's note.
+        lot = env["stock.lot"].create({"name": "SN-NOTE-FORM", "product_id": plain.id})
+        self.assertEqual(
+            Message.search_count([("model", "=", "stock.lot"), ("res_id", "=", lot.id)]), 1
+        )
+
     def test_last_status_change_without_chatter_message_per_lot(self):
         self.assertEqual(self.lot.last_status_reference, self.receipt.name)
         self.assertEqual(self.lot.last_status_log_id.new_status, "received")
