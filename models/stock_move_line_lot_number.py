@@ -4,6 +4,7 @@ from odoo import api, models
 from odoo.tools import SQL
 
 from ..tools.lot_number import companies_conflict, lot_number_key
+from ..tools.lot_status import STOCK_USAGES
 
 
 class StockMoveLine(models.Model):
@@ -72,14 +73,24 @@ class StockMoveLine(models.Model):
         return super()._action_done()
 
     def _create_and_assign_production_lot(self):
-        """The numbers that a validation creates get no "created" note in their chatter: the
-        lot's status history records the operation that created it, with its date and user
-        (`stock.lot.status.log`, written by the same validation). Odoo's note is one
-        `mail.message` per number, most of the time that a receipt of many serials takes.
-        Lots created otherwise (form, import, generator, manufacturing) keep it."""
-        return super(
-            StockMoveLine, self.with_context(mail_create_nolog=True)
-        )._create_and_assign_production_lot()
+        """The numbers that a validation brings in (from a vendor, a customer, production or
+        an inventory: from outside the stock locations) get no "created" note in their
+        chatter: their first status history line records the operation that created them,
+        with its date and user (`stock.lot.status.log`, written by the same validation).
+        Odoo's note is one `mail.message` per number, most of the time that a receipt of many
+        serials takes. The other numbers (typed on an operation that takes them out of stock,
+        whose status may not change) and the lots created otherwise (form, import, generator,
+        manufacturing) keep it. A number is created once for all its lines, as Odoo does."""
+        kept = {
+            (ml.product_id.id, ml.lot_name) for ml in self if ml.location_id.usage in STOCK_USAGES
+        }
+        quiet = self.filtered(lambda ml: (ml.product_id.id, ml.lot_name) not in kept)
+        if quiet:
+            super(
+                StockMoveLine, quiet.with_context(mail_create_nolog=True)
+            )._create_and_assign_production_lot()
+        if quiet != self:
+            super(StockMoveLine, self - quiet)._create_and_assign_production_lot()
 
     def _item_tracking_resolve_lot_names(self):
         """A typed number of a product with a code that is an existing lot's number once

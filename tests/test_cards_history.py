@@ -60,10 +60,24 @@ class TestCardsHistory(ItemTrackingCommon):
                     for lot in lots.sorted("id")
                 ],
             )
-        # A lot created otherwise keeps Odoo's note.
+        # A lot created otherwise keeps Odoo's note; so does a number typed on an operation
+        # that takes it out of stock (its status may not change: no history line).
         lot = env["stock.lot"].create({"name": "SN-NOTE-FORM", "product_id": plain.id})
+        self.warehouse.int_type_id.use_create_lots = True
+        transfer = self._set_lines(
+            self._create_picking(self.warehouse.int_type_id, plain, 1),
+            [{"lot_name": "SN-NOTE-MOVED"}],
+        ).with_env(env)
+        self._validate(transfer)
+        lots = lot | transfer.move_line_ids.lot_id
+        self.assertEqual(len(lots), 2)
         self.assertEqual(
-            Message.search_count([("model", "=", "stock.lot"), ("res_id", "=", lot.id)]), 1
+            sorted(
+                Message.search([("model", "=", "stock.lot"), ("res_id", "in", lots.ids)]).mapped(
+                    "res_id"
+                )
+            ),
+            sorted(lots.ids),
         )
 
     def test_last_status_change_without_chatter_message_per_lot(self):
