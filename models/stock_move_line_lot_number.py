@@ -85,12 +85,14 @@ class StockMoveLine(models.Model):
             (ml.product_id.id, ml.lot_name) for ml in self if ml.location_id.usage in STOCK_USAGES
         }
         quiet = self.filtered(lambda ml: (ml.product_id.id, ml.lot_name) not in kept)
+        res = None
         if quiet:
-            super(
+            res = super(
                 StockMoveLine, quiet.with_context(mail_create_nolog=True)
             )._create_and_assign_production_lot()
         if quiet != self:
-            super(StockMoveLine, self - quiet)._create_and_assign_production_lot()
+            res = super(StockMoveLine, self - quiet)._create_and_assign_production_lot()
+        return res
 
     def _item_tracking_resolve_lot_names(self):
         """A typed number of a product with a code that is an existing lot's number once
