@@ -73,16 +73,22 @@ class StockMoveLine(models.Model):
         return super()._action_done()
 
     def _create_and_assign_production_lot(self):
-        """The numbers that a validation brings in (from a vendor, a customer, production or
-        an inventory: from outside the stock locations) get no "created" note in their
-        chatter: their first status history line records the operation that created them,
-        with its date and user (`stock.lot.status.log`, written by the same validation).
-        Odoo's note is one `mail.message` per number, most of the time that a receipt of many
-        serials takes. The other numbers (typed on an operation that takes them out of stock,
-        whose status may not change) and the lots created otherwise (form, import, generator,
-        manufacturing) keep it. A number is created once for all its lines, as Odoo does."""
+        """The numbers that a validation brings into stock from outside (from a vendor, a
+        customer, production or an inventory location to a stock location) get no "created"
+        note in their chatter: their first status history line records the operation that
+        created them, with its date and user (`stock.lot.status.log`, written by the same
+        validation). Odoo's note is one `mail.message` per number, most of the time that a
+        receipt of many serials takes. The other numbers keep it: typed on an operation that
+        takes them out of stock or that doesn't bring them into stock (whose status may not
+        change), of a product that isn't storable (no status), and the lots created otherwise
+        (form, import, generator, inventory adjustment). A number is created once for all its
+        lines, as Odoo does: a number with any line of the second kind keeps its note."""
         kept = {
-            (ml.product_id.id, ml.lot_name) for ml in self if ml.location_id.usage in STOCK_USAGES
+            (ml.product_id.id, ml.lot_name)
+            for ml in self
+            if ml.location_id.usage in STOCK_USAGES
+            or ml.location_dest_id.usage not in STOCK_USAGES
+            or not ml.product_id.is_storable
         }
         quiet = self.filtered(lambda ml: (ml.product_id.id, ml.lot_name) not in kept)
         res = None

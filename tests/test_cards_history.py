@@ -61,24 +61,50 @@ class TestCardsHistory(ItemTrackingCommon):
                 ],
             )
         # A lot created otherwise keeps Odoo's note; so does a number typed on an operation
-        # that takes it out of stock (its status may not change: no history line).
+        # that takes it out of stock or doesn't bring it into stock (its status may not
+        # change). One validation of all of them: a number shared by a receipt line and a
+        # transfer line is one lot, on both lines, with its note.
         lot = env["stock.lot"].create({"name": "SN-NOTE-FORM", "product_id": plain.id})
+        plain_lot = self._create_product("Plain paint", tracking="lot")
         self.warehouse.int_type_id.use_create_lots = True
-        transfer = self._set_lines(
-            self._create_picking(self.warehouse.int_type_id, plain, 1),
-            [{"lot_name": "SN-NOTE-MOVED"}],
+        pickings = (
+            self._receipt(plain_lot, [{"lot_name": "L-NOTE-IN"}, {"lot_name": "L-NOTE-BOTH"}])
+            | self._set_lines(
+                self._create_picking(self.warehouse.int_type_id, plain_lot, 1),
+                [{"lot_name": "L-NOTE-BOTH"}],
+            )
+            | self._set_lines(
+                self._create_picking(self.warehouse.int_type_id, plain, 1),
+                [{"lot_name": "SN-NOTE-MOVED"}],
+            )
+            | self._set_lines(
+                self._create_picking(
+                    self.warehouse.in_type_id, plain, 1, location_dest=self.customer_location
+                ),
+                [{"lot_name": "SN-NOTE-DROP"}],
+            )
         ).with_env(env)
-        self._validate(transfer)
-        lots = lot | transfer.move_line_ids.lot_id
-        self.assertEqual(len(lots), 2)
+        self.assertIs(pickings.button_validate(), True)
+        self.assertEqual(set(pickings.mapped("state")), {"done"})
+        lines = pickings.move_line_ids
+        self.assertTrue(all(lines.mapped("lot_id")))
+        by_name = {lot.name: lot for lot in lines.lot_id | lot}
         self.assertEqual(
-            sorted(
-                Message.search([("model", "=", "stock.lot"), ("res_id", "in", lots.ids)]).mapped(
-                    "res_id"
-                )
-            ),
-            sorted(lots.ids),
+            sorted(by_name),
+            ["L-NOTE-BOTH", "L-NOTE-IN", "SN-NOTE-DROP", "SN-NOTE-FORM", "SN-NOTE-MOVED"],
         )
+        self.assertEqual(
+            lines.filtered(lambda ml: ml.lot_id.name == "L-NOTE-BOTH").lot_id,
+            by_name["L-NOTE-BOTH"],
+        )
+        noted = Message.search(
+            [("model", "=", "stock.lot"), ("res_id", "in", [lot.id for lot in by_name.values()])]
+        )
+        self.assertEqual(
+            sorted(self.env["stock.lot"].browse(noted.mapped("res_id")).mapped("name")),
+            ["L-NOTE-BOTH", "SN-NOTE-DROP", "SN-NOTE-FORM", "SN-NOTE-MOVED"],
+        )
+        self.assertEqual(by_name["L-NOTE-IN"].status_log_ids.new_status, "received")
 
     def test_last_status_change_without_chatter_message_per_lot(self):
         self.assertEqual(self.lot.last_status_reference, self.receipt.name)
