@@ -87,6 +87,35 @@ class MultiCompanyCommon(ItemTrackingCommon):
 
 
 class TestMultiCompany(MultiCompanyCommon):
+    def test_number_received_in_b_has_its_history_in_b_and_no_note(self):
+        with self._in_company(self.company_b):
+            receipt = self._set_lines(
+                self._create_picking(self.warehouse_b.in_type_id, self.product_serial, 1),
+                [{"lot_name": "SN-MC-NOTE"}],
+            )
+        receipt = receipt.with_user(self.user_b).with_context(
+            tracking_disable=False, allowed_company_ids=self.company_b.ids
+        )
+        self.assertIs(receipt.button_validate(), True)
+        lot = receipt.move_line_ids.lot_id.sudo()
+        self.assertEqual(lot.name, "SN-MC-NOTE")
+        self.assertFalse(
+            self.env["mail.message"].search([("model", "=", "stock.lot"), ("res_id", "=", lot.id)])
+        )
+        self.assertRecordValues(
+            lot.status_log_ids,
+            [
+                {
+                    "company_id": self.company_b.id,
+                    "user_id": self.user_b.id,
+                    "reference": receipt.name,
+                }
+            ],
+        )
+        self.assertFalse(
+            self._as(self.user_a, self.company_a, lot.with_env(self.env)).status_log_ids
+        )
+
     def test_shared_lot_fixture(self):
         self.assertFalse(self.product_lot.company_id)
         self.assertFalse(self.lot.company_id)

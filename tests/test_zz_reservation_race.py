@@ -419,11 +419,8 @@ class TestSerialRace(TransactionCase):
             reserving,
             pickings,
         ) in self._reservation_after_a_refusal("coded"):
-            self.assertIsInstance(outcomes[0], UserError)
-            self.assertIsNone(outcomes[1])
-            self.assertEqual(count, 1, "reserved once")
+            self._assert_refused_then_reserved(outcomes, count, reserving, pickings)
             self.assertEqual(quants, [(1.0, 1.0)], "no stray quant, reserved <= quantity")
-            self.assertEqual(reserving, pickings[1:], "the second delivery reserves it")
 
     def test_reservation_beside_a_refused_one_vanilla(self):
         for (
@@ -434,11 +431,14 @@ class TestSerialRace(TransactionCase):
             reserving,
             pickings,
         ) in self._reservation_after_a_refusal("plain"):
-            self.assertIsInstance(outcomes[0], UserError)
-            self.assertIsNone(outcomes[1])
-            self.assertEqual(count, 1)
-            self.assertEqual(reserving, pickings[1:])
+            self._assert_refused_then_reserved(outcomes, count, reserving, pickings)
             self.assertEqual(quants, [(0.0, 1.0), (1.0, 0.0)], "vanilla: a stray quant")
+
+    def _assert_refused_then_reserved(self, outcomes, count, reserving, pickings):
+        self.assertIsInstance(outcomes[0], UserError)
+        self.assertIsNone(outcomes[1])
+        self.assertEqual(count, 1, "reserved once")
+        self.assertEqual(reserving, pickings[1:], "the second delivery reserves it")
 
     def _production_race(self, product_key):
         """Two manufacturing orders reserve the one serial of their component at the same
